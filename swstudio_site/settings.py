@@ -1,0 +1,215 @@
+"""SW Studio settings.
+
+Everything is read from the environment (or a `.env` file beside manage.py) with
+django-environ. With nothing set, the app runs its embedded defaults: SQLite, the
+django-q2 ORM broker and the bundled sandbox standing in for Salesforce and the
+SalesWings backend. `.env.example` lists every variable.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("SWSTUDIO_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# --- core -------------------------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=True)
+_DEV_SECRET_KEY = "swstudio-embedded-default-not-for-production"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. It is required when DEBUG is off, and every machine of one "
+        "deployment (web and qcluster) must share it."
+    )
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "syncapp",
+]
+
+# The sandbox stands in for Salesforce and the SalesWings backend. It is on in the embedded
+# configuration and must be off in production (the product never imports it).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("sandbox")
+# Where the sandbox is served (the web server of this app in the embedded configuration).
+SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "swstudio_site.urls"
+WSGI_APPLICATION = "swstudio_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database ---------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE makes every atomic block take the
+    # write lock when it begins, so two read-then-write transitions on the sync state queue up
+    # behind each other instead of failing with "database is locked" half-way through.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # Tests share the database with real qcluster processes, so it must be a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- django-q2 ----------------------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+STEP_TIMEOUT = env.int("SWSTUDIO_STEP_TIMEOUT", default=1800)
+Q_CLUSTER = {
+    "name": env.str("Q_CLUSTER_NAME", default="swstudio"),
+    "workers": env.int("Q_WORKERS", default=2),
+    # A step may stream 100,000 records; it is killed after `timeout` seconds. `retry` must be
+    # larger, or django-q2 hands a still-running step to a second worker. Our jobs also refuse
+    # to run twice (they only start from Queued), so a re-delivery is harmless either way.
+    "timeout": STEP_TIMEOUT,
+    "retry": STEP_TIMEOUT + 120,
+    # A failed job is not retried by the broker: the step records its failure and the Watcher
+    # decides what to restart. Unbounded retries would replay a failed cycle forever.
+    "max_attempts": 1,
+    "ack_failures": True,
+    # After downtime, replaying every missed hourly Watcher slot would start a burst of
+    # Watchers; one run after coming back is what we want.
+    "catch_up": False,
+    # Our own tables (SW Apex Jobs, Async Jobs) are the run history. Keeping django-q2's
+    # successful Task rows would make every result save prune the table, which on SQLite
+    # under load fails with "database is locked" and silently loses the row. Failures are kept.
+    "save_limit": -1,
+    # ORM broker only: how often the pusher polls for new tasks. It bounds the step hand-off
+    # latency (~poll + 4 ms); 0.05 s keeps it near 55 ms at a few percent of a core when idle.
+    "poll": env.float("Q_POLL", default=0.05),
+    "label": "Tasks (django-q2)",
+    "ALT_CLUSTERS": {},
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if env.bool("Q_SYNC", default=False):
+    # Tests only: run tasks inline in the calling process.
+    Q_CLUSTER["sync"] = True
+
+# --- SW Studio ----------------------------------------------------------------------------------
+
+# The steps a cycle may run, in order (dotted paths of Step classes). Which of them a cycle
+# actually runs is decided from Studio Options and Workflow Options when the cycle starts.
+SWSTUDIO_WORKFLOW = env.list(
+    "SWSTUDIO_WORKFLOW",
+    default=[
+        "syncapp.engine.steps.wrapup.Finalizer",
+        "syncapp.engine.steps.wrapup.Enqueuer",
+    ],
+)
+# A running step writes a heartbeat this often; the Watcher fails a Processing job whose
+# heartbeat is older than SWSTUDIO_STALE_AFTER seconds (its worker died) and restarts the sync.
+SWSTUDIO_HEARTBEAT_SECONDS = env.int("SWSTUDIO_HEARTBEAT_SECONDS", default=10)
+SWSTUDIO_STALE_AFTER = env.int("SWSTUDIO_STALE_AFTER", default=180)
+# A job still Queued after this many seconds was lost by the broker.
+SWSTUDIO_QUEUED_STALE_AFTER = env.int("SWSTUDIO_QUEUED_STALE_AFTER", default=900)
+SWSTUDIO_WATCHER_INTERVAL_MINUTES = env.int("SWSTUDIO_WATCHER_INTERVAL_MINUTES", default=60)
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SW Studio <swstudio@localhost>")
+
+# --- auth, i18n, static -----------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- REST API ----------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SW Studio Sync API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")}},
+}

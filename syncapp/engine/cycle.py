@@ -1,0 +1,270 @@
+"""A synchronization cycle: the entry job, the step jobs and their hand-off.
+
+Every transition takes the sync state row lock first (then the cycle's and the job's rows),
+so on/off/restart, the Watcher, the Runner and step hand-offs on any number of workers are
+serialized. Network calls (the steps' work) happen outside any transaction.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.tasks import async_task
+
+from syncapp.engine import scheduling
+from syncapp.engine.statuses import JobStatus, JobType, StepStatus
+from syncapp.engine.steps import Cancelled, StepContext, StopStep, get_step, new_step_entry, plan
+from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState, WorkflowOption
+
+log = logging.getLogger(__name__)
+
+RUN_STEP_FUNC = "syncapp.engine.jobs.run_step"
+ENTRY_CLASS = "WorkflowSchedulable"
+
+
+def preflight_problem():
+    """Why a cycle must not start now (e.g. the org is below its API reserve), or None.
+
+    Runs the callables named in SWSTUDIO_PREFLIGHT; they may call the network, so this runs
+    before, never inside, the transaction that creates the cycle.
+    """
+    for path in getattr(settings, "SWSTUDIO_PREFLIGHT", []):
+        problem = import_string(path)()
+        if problem:
+            return problem
+    return None
+
+
+def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False):
+    """The entry job (`WorkflowSchedulable`): create the cycle and queue its first step.
+
+    Returns the new SW Apex Job, or None when no cycle may start: the sync is off, the
+    caller's generation is stale, a cycle is already in progress, or (with
+    `require_no_runner`) a Runner is pending. A failed preflight records a Failed cycle that
+    says why and schedules the Runner to try again after the Sync Gap.
+    """
+    problem = preflight_problem()
+    now = timezone.now()
+    with transaction.atomic():
+        state = SyncState.lock()
+        if not state.enabled or (generation is not None and generation != state.generation):
+            return None
+        if SWApexJob.objects.in_progress().exists():
+            return None
+        if require_no_runner and scheduling.runner_pending():
+            return None
+        options = StudioOptions.load()
+        workflow_options = {o.step: o for o in WorkflowOption.objects.all()}
+        steps = plan(options, workflow_options)
+        cycle = SWApexJob.objects.create(
+            trigger=trigger,
+            generation=state.generation,
+            full_sync=options.full_sync_requested,
+            created_at=now,
+            steps=[new_step_entry(step, size) for step, size in steps],
+        )
+        AsyncJob.objects.create(
+            class_name=ENTRY_CLASS,
+            job_type=JobType.SCHEDULED,
+            status=JobStatus.COMPLETED,
+            cycle=cycle,
+            generation=state.generation,
+            submitted_by=user or state.running_user,
+            created_date=now,
+            started_date=now,
+            completed_date=now,
+        )
+        if problem:
+            cycle.abort(f"Not started: {problem}", now)
+            cycle.save()
+            scheduling.schedule_runner(state.generation, options.sync_gap_minutes, now)
+            return cycle
+        if not steps:
+            cycle.close(now, note="No workflow step is enabled.")
+            cycle.save()
+            scheduling.schedule_runner(state.generation, options.sync_gap_minutes, now)
+            return cycle
+        queue_step(cycle, cycle.steps[0]["name"], state)
+    return cycle
+
+
+def queue_step(cycle, step_name, state):
+    """Create the step's async job (Queued) and hand it to the broker once committed.
+
+    With the ORM broker a task enqueued inside a transaction that rolls back would vanish
+    with it; on Redis it would run before its row exists. So the broker sees it on commit.
+    """
+    step = get_step(step_name)
+    job = AsyncJob.objects.create(
+        class_name=step.class_name,
+        job_type=step.job_type,
+        status=JobStatus.QUEUED,
+        cycle=cycle,
+        step=step.name,
+        generation=state.generation,
+        submitted_by=state.running_user,
+    )
+    transaction.on_commit(lambda: _enqueue(job.pk, step.class_name))
+    return job
+
+
+def _enqueue(job_id, class_name):
+    task_id = async_task(RUN_STEP_FUNC, job_id, task_name=f"{class_name}-{job_id}")
+    AsyncJob.objects.filter(pk=job_id).update(task_id=task_id or "")
+
+
+def run_step(job_id):
+    """Run one step job. Does nothing unless the job is Queued in the current generation."""
+    now = timezone.now()
+    with transaction.atomic():
+        state = SyncState.lock()
+        job = AsyncJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != JobStatus.QUEUED:
+            return None
+        if not state.enabled or job.generation != state.generation:
+            job.mark_aborted("The sync was turned off or restarted before this job ran.", now)
+            job.save()
+            return None
+        cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
+        job.mark_processing(now)
+        job.save()
+        cycle.start_step(job.step, job.pk, now)
+        cycle.save(update_fields=["status", "start_time", "steps"])
+        entry = cycle.step(job.step)
+
+    step = get_step(job.step)
+    ctx = StepContext(
+        job=job,
+        cycle=cycle,
+        options=StudioOptions.load(),
+        batch_size=entry.get("batch_size", step.default_batch_size),
+        on_progress=_save_progress,
+    )
+    heartbeat = Heartbeat(job, ctx)
+    heartbeat.start()
+    try:
+        step.run(ctx)
+    except StopStep as exc:
+        ctx.stopped = True
+        ctx.error(str(exc))
+    except Cancelled:
+        pass
+    except Exception as exc:
+        log.exception("Step %s failed", step.class_name)
+        ctx.crashed = True
+        ctx.error(f"{type(exc).__name__}: {exc}")
+    finally:
+        heartbeat.stop()
+    return finish_step(job.pk, ctx)
+
+
+def _save_progress(ctx):
+    """After each batch: the live counters, so the Setup page can show progress."""
+    now = timezone.now()
+    e = ctx.entry
+    with transaction.atomic():
+        state = SyncState.lock()
+        if state.generation != ctx.job.generation:
+            ctx.cancelled.set()
+            return
+        cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
+        cycle.record_progress(ctx.job.step, {k: e[k] for k in e})
+        cycle.save(update_fields=["steps"])
+        AsyncJob.objects.filter(pk=ctx.job.pk, status=JobStatus.PROCESSING).update(
+            total_batches=e["batches_total"],
+            batches_processed=e["batches_total"],
+            number_of_errors=e["batches_failed"] + e["failed"],
+            last_heartbeat=now,
+        )
+
+
+def finish_step(job_id, ctx):
+    """Record the step's result and hand off to the next step."""
+    now = timezone.now()
+    status = ctx.status()
+    e = ctx.entry
+    with transaction.atomic():
+        state = SyncState.lock()
+        job = AsyncJob.objects.select_for_update().get(pk=job_id)
+        if job.status != JobStatus.PROCESSING or job.generation != state.generation:
+            # Turned off, restarted or failed by the Watcher meanwhile: they closed the cycle.
+            return None
+        cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
+        job.mark_finished(
+            failed=status == StepStatus.FAILED,
+            batches_total=e["batches_total"],
+            batches_processed=e["batches_total"],
+            errors=e["batches_failed"] + e["failed"],
+            message="; ".join(e["errors"][:3]),
+            now=now,
+        )
+        job.save()
+        cycle.finish_step(job.step, {k: e[k] for k in e}, status, now)
+        next_name = cycle.next_queued_step()
+        if next_name:
+            cycle.save(update_fields=["steps"])
+            queue_step(cycle, next_name, state)
+        else:
+            # Normally the Enqueuer closed the cycle; this covers a workflow without one.
+            if cycle.is_in_progress:
+                cycle.close(now)
+            cycle.save()
+    return status
+
+
+def close_cycle(ctx):
+    """The Enqueuer's work: the cycle's final status, then the Runner, Sync Gap from now."""
+    now = timezone.now()
+    with transaction.atomic():
+        state = SyncState.lock()
+        if not state.enabled or state.generation != ctx.job.generation:
+            raise Cancelled()
+        cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
+        own = cycle.step(ctx.job.step)
+        own["status"] = StepStatus.COMPLETED
+        own["end"] = now.isoformat()
+        cycle.close(now)
+        cycle.save()
+        scheduling.schedule_runner(state.generation, StudioOptions.load().sync_gap_minutes, now)
+    return cycle
+
+
+class Heartbeat:
+    """Touches the job's heartbeat while its step runs, and notices cancellation.
+
+    A thread, so that one long network call does not make a live step look dead.
+    """
+
+    def __init__(self, job, ctx):
+        self.job = job
+        self.ctx = ctx
+        self.interval = settings.SWSTUDIO_HEARTBEAT_SECONDS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="swstudio-heartbeat")
+
+    def start(self):
+        # SQLite in-memory test databases cannot be shared with another thread.
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            return
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _beat(self):
+        try:
+            while not self._stop.wait(self.interval):
+                state = SyncState.objects.filter(pk=1).values("generation", "enabled").first()
+                if not state or not state["enabled"] or state["generation"] != self.job.generation:
+                    self.ctx.cancelled.set()
+                AsyncJob.objects.filter(pk=self.job.pk, status=JobStatus.PROCESSING).update(
+                    last_heartbeat=timezone.now()
+                )
+        finally:
+            close_old_connections()
+            connection.close()

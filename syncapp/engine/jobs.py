@@ -1,0 +1,22 @@
+"""Job functions django-q2 runs, addressed by dotted path. Each takes ids and is safe to run
+twice: it checks the sync generation and the job's status before doing anything."""
+
+from syncapp.engine import cycle as cycle_engine
+from syncapp.engine import watcher as watcher_engine
+from syncapp.engine.statuses import Trigger
+from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduleStats
+
+
+def watcher(generation=None, **_):
+    ScheduleStats.record_firing(WATCHER_NAME)
+    return watcher_engine.run_watcher(generation=generation)
+
+
+def runner(generation=None, **_):
+    ScheduleStats.record_firing(RUNNER_NAME)
+    cycle = cycle_engine.start_cycle(Trigger.RUNNER, generation=generation)
+    return cycle.pk if cycle else None
+
+
+def run_step(job_id, **_):
+    return cycle_engine.run_step(job_id)

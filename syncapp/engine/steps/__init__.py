@@ -1,0 +1,204 @@
+"""The step framework: what a workflow step is, the registry, and a step's running context.
+
+A step is a class with a `name` (its async job's class name is `SWJob<name>`) and a `run(ctx)`
+method. It works in batches: each `with ctx.batch() as batch:` block is one batch whose
+exception is captured (the batch counts as failed, its message is kept) so the step goes on.
+An exception outside a batch, or `StopStep`, ends the step.
+"""
+
+import threading
+from contextlib import contextmanager
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from syncapp.engine.statuses import JobType, StepStatus, step_status
+
+MAX_ERRORS_KEPT = 20
+MAX_ERROR_LENGTH = 500
+
+
+class StopStep(Exception):  # noqa: N818  (a signal, not an error of the step's code)
+    """Raised by a step to stop early with a message (e.g. the daily API limit is used up).
+
+    What was done so far stands; what was not stays pending for the next cycle.
+    """
+
+
+class Cancelled(Exception):  # noqa: N818
+    """The sync was turned off or restarted while the step ran."""
+
+
+class Step:
+    name = ""
+    job_type = JobType.QUEUEABLE
+    default_batch_size = 200
+    # The wrap-up steps (Finalizer, Enqueuer) do bookkeeping; a cycle whose data steps all
+    # failed is Failed even though its bookkeeping worked.
+    counts_toward_status = True
+
+    @property
+    def class_name(self):
+        return f"SWJob{self.name}"
+
+    def applies(self, options):
+        """Whether the step belongs in a cycle with these Studio Options."""
+        return True
+
+    def run(self, ctx):
+        raise NotImplementedError
+
+
+@cache
+def _workflow(paths):
+    steps = [import_string(path)() for path in paths]
+    names = [s.name for s in steps]
+    if len(set(names)) != len(names):
+        raise ValueError(f"SWSTUDIO_WORKFLOW names a step twice: {names}")
+    return steps
+
+
+def workflow():
+    """Every step the product knows, in order."""
+    return _workflow(tuple(settings.SWSTUDIO_WORKFLOW))
+
+
+def get_step(name):
+    for step in workflow():
+        if step.name == name:
+            return step
+    raise KeyError(f"No workflow step named {name!r}")
+
+
+def plan(options, workflow_options):
+    """The steps a cycle starting now runs, each with its batch size.
+
+    `workflow_options` maps step name to its WorkflowOption (missing: enabled, default size).
+    """
+    planned = []
+    for step in workflow():
+        opt = workflow_options.get(step.name)
+        if opt is not None and not opt.enabled:
+            continue
+        if not step.applies(options):
+            continue
+        planned.append((step, opt.batch_size if opt else step.default_batch_size))
+    return planned
+
+
+def new_step_entry(step, batch_size):
+    """A step's JSON entry in its cycle, as planned."""
+    return {
+        "name": step.name,
+        "class": step.class_name,
+        "status": "Queued",
+        "batch_size": batch_size,
+        "counts_toward_status": step.counts_toward_status,
+        "start": None,
+        "end": None,
+        "batches_total": 0,
+        "batches_failed": 0,
+        "examined": 0,
+        "modified": 0,
+        "failed": 0,
+        "errors": [],
+        "errors_dropped": 0,
+        "job_id": None,
+    }
+
+
+def add_error(entry, message):
+    """Keep an error message in a step entry, within the size cap."""
+    message = str(message)
+    if len(message) > MAX_ERROR_LENGTH:
+        message = message[: MAX_ERROR_LENGTH - 1] + "…"
+    if len(entry["errors"]) < MAX_ERRORS_KEPT:
+        entry["errors"].append(message)
+    else:
+        entry["errors_dropped"] += 1
+
+
+class Batch:
+    def __init__(self):
+        self.examined = 0
+        self.modified = 0
+        self.failed = 0
+        self.errors = []
+
+    def record_failure(self, message, count=1):
+        """Some records of the batch failed (a validation rule, a malformed record)."""
+        self.failed += count
+        self.errors.append(message)
+
+
+class StepContext:
+    """What a running step sees: its cycle, options, batch size, counters and cancellation."""
+
+    def __init__(self, *, job, cycle, options, batch_size, on_progress=None):
+        self.job = job
+        self.cycle = cycle
+        self.options = options
+        self.batch_size = batch_size
+        self.full_sync = cycle.full_sync
+        self.entry = {
+            "batches_total": 0,
+            "batches_failed": 0,
+            "examined": 0,
+            "modified": 0,
+            "failed": 0,
+            "errors": [],
+            "errors_dropped": 0,
+        }
+        self.crashed = False
+        self.stopped = False
+        self.cancelled = threading.Event()
+        self._on_progress = on_progress
+
+    def check_cancelled(self):
+        if self.cancelled.is_set():
+            raise Cancelled()
+
+    def error(self, message):
+        add_error(self.entry, message)
+
+    @contextmanager
+    def batch(self):
+        """One batch: its exception fails the batch, not the step."""
+        self.check_cancelled()
+        batch = Batch()
+        failed = False
+        try:
+            yield batch
+        except (StopStep, Cancelled):
+            self._count(batch, failed=True)
+            raise
+        except Exception as exc:  # a batch's failure is recorded; the step goes on
+            failed = True
+            self.error(f"{type(exc).__name__}: {exc}")
+        self._count(batch, failed=failed)
+
+    def _count(self, batch, *, failed):
+        e = self.entry
+        e["batches_total"] += 1
+        e["batches_failed"] += int(failed)
+        e["examined"] += batch.examined
+        e["modified"] += batch.modified
+        e["failed"] += batch.failed
+        for message in batch.errors:
+            add_error(e, message)
+        if self._on_progress:
+            self._on_progress(self)
+
+    def status(self):
+        e = self.entry
+        if self.stopped and not self.crashed:
+            # Stopped early with a reason: what was done stands, the rest is pending.
+            done = e["batches_total"] - e["batches_failed"]
+            return StepStatus.PARTIALLY_COMPLETED if done else StepStatus.FAILED
+        return step_status(
+            crashed=self.crashed,
+            batches_total=e["batches_total"],
+            batches_failed=e["batches_failed"],
+            records_failed=e["failed"],
+        )

@@ -1,0 +1,64 @@
+"""The two steps that close every cycle."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.engine.steps import Step
+from syncapp.models import StudioOptions, SWApexJob
+
+
+def cycle_metrics(cycle):
+    """Success and error figures of the steps that ran before the Finalizer."""
+    steps = [s for s in cycle.steps if s.get("counts_toward_status", True)]
+    return {
+        "cycle": cycle.name,
+        "trigger": cycle.trigger,
+        "fullSync": cycle.full_sync,
+        "steps": len(steps),
+        "stepsFailed": sum(1 for s in steps if s["status"] == "Failed"),
+        "stepsPartial": sum(1 for s in steps if s["status"] == "Partially_Completed"),
+        "examined": sum(s["examined"] for s in steps),
+        "modified": sum(s["modified"] for s in steps),
+        "failed": sum(s["failed"] for s in steps),
+    }
+
+
+class Finalizer(Step):
+    """Resets per-cycle state (a consumed Full Synchronization request) and collects metrics."""
+
+    name = "Finalizer"
+    counts_toward_status = False
+
+    def run(self, ctx):
+        with ctx.batch() as batch:
+            cycle = SWApexJob.objects.get(pk=ctx.cycle.pk)
+            if cycle.full_sync:
+                now = timezone.now()
+                with transaction.atomic():
+                    options = StudioOptions.objects.select_for_update().get(pk=1)
+                    # A request made after this cycle started is for the next cycle.
+                    requested = options.full_sync_requested_at
+                    if options.full_sync_requested and (
+                        requested is None or requested <= cycle.created_at
+                    ):
+                        options.full_sync_requested = False
+                    options.full_sync_consumed_at = now
+                    options.save(update_fields=["full_sync_requested", "full_sync_consumed_at"])
+                batch.modified += 1
+            ctx.entry["metrics"] = cycle_metrics(cycle)
+            self.send_metrics(ctx, ctx.entry["metrics"])
+
+    def send_metrics(self, ctx, metrics):
+        """Hook for sending the metrics to the SalesWings backend."""
+
+
+class Enqueuer(Step):
+    """Closes the cycle with its final status and schedules the Runner."""
+
+    name = "Enqueuer"
+    counts_toward_status = False
+
+    def run(self, ctx):
+        from syncapp.engine.cycle import close_cycle
+
+        close_cycle(ctx)

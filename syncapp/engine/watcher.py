@@ -1,0 +1,142 @@
+"""`SalesWings Studio : Watcher`: hourly housekeeping and the sync's safety net."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from syncapp.engine import cycle as cycle_engine
+from syncapp.engine.statuses import CycleStatus, JobStatus, Trigger
+from syncapp.models import AsyncJob, NotificationSetting, StudioOptions, SWApexJob, SyncState
+
+log = logging.getLogger(__name__)
+
+
+def run_watcher(generation=None, now=None):
+    """Every duty of the Watcher, in order. Returns what it did (for logs and tests)."""
+    now = now or timezone.now()
+    state = SyncState.load()
+    if not state.enabled or (generation is not None and generation != state.generation):
+        return {"skipped": True}
+    report = {
+        "deleted": cleanup_history(StudioOptions.load().apex_jobs_threshold),
+        "stale": fail_stale_jobs(now),
+    }
+    report["started"] = restart_if_needed()
+    report["notified"] = send_notifications(now)
+    return report
+
+
+def cleanup_history(threshold):
+    """Delete SW Apex Jobs beyond the newest `threshold`, with their async jobs.
+
+    Three statements whatever the excess: find the newest id to delete, then delete the jobs
+    and the cycles at or below it in set-based DELETEs (no rows are loaded).
+    """
+    cutoff = SWApexJob.objects.order_by("-id").values_list("id", flat=True)[
+        threshold : threshold + 1
+    ]
+    cutoff = list(cutoff)
+    if not cutoff:
+        return 0
+    with transaction.atomic():
+        AsyncJob.objects.filter(cycle_id__lte=cutoff[0]).delete()
+        deleted, _ = SWApexJob.objects.filter(id__lte=cutoff[0]).delete()
+    return deleted
+
+
+def fail_stale_jobs(now):
+    """Fail jobs whose worker died (Processing, heartbeat stale) or that the broker lost
+    (Queued for too long), and close their cycles. Returns how many jobs were failed."""
+    processing_cutoff = now - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER)
+    queued_cutoff = now - timedelta(seconds=settings.SWSTUDIO_QUEUED_STALE_AFTER)
+    stale = Q(status=JobStatus.PROCESSING, last_heartbeat__lt=processing_cutoff) | Q(
+        status=JobStatus.QUEUED, created_date__lt=queued_cutoff
+    )
+    failed = 0
+    with transaction.atomic():
+        SyncState.lock()
+        for job in AsyncJob.objects.active().filter(stale).select_for_update():
+            if job.status == JobStatus.PROCESSING:
+                reason = (
+                    f"{job.class_name} stopped responding (no heartbeat since "
+                    f"{job.last_heartbeat:%Y-%m-%d %H:%M:%S %Z}); its worker probably died."
+                )
+            else:
+                reason = f"{job.class_name} was never picked up by a worker."
+            job.mark_failed(reason, now)
+            job.save()
+            failed += 1
+            if job.cycle_id:
+                cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
+                if cycle.is_in_progress:
+                    cycle.abort(reason, now)
+                    cycle.save()
+            log.warning("Watcher: %s", reason)
+    return failed
+
+
+def restart_if_needed():
+    """Start a cycle when none is in progress and no Runner is pending.
+
+    The first time after the sync was turned on this is the sync's start (trigger Watcher);
+    later it means the sync failed to re-enqueue itself (trigger Restart).
+    """
+    state = SyncState.load()
+    first = not SWApexJob.objects.filter(generation=state.generation).exists()
+    cycle = cycle_engine.start_cycle(
+        Trigger.WATCHER if first else Trigger.RESTART,
+        generation=state.generation,
+        require_no_runner=True,
+    )
+    return cycle.name if cycle else None
+
+
+def send_notifications(now):
+    """One e-mail when a rule's threshold passes without a completed cycle, one on recovery."""
+    state = SyncState.load()
+    last_done = (
+        SWApexJob.objects.filter(
+            status__in=[CycleStatus.COMPLETED, CycleStatus.PARTIALLY_COMPLETED],
+            end_time__isnull=False,
+        )
+        .order_by("-end_time")
+        .values_list("end_time", flat=True)
+        .first()
+    )
+    # Before the first completed cycle, the clock starts when the sync was turned on.
+    reference = max(filter(None, [last_done, state.since]), default=now)
+    sent = []
+    for rule in NotificationSetting.objects.filter(active=True).prefetch_related("users"):
+        overdue = now - reference > timedelta(minutes=rule.threshold_minutes)
+        if overdue and rule.alerted_at is None:
+            _mail(
+                rule,
+                f"SW Studio: no completed synchronization for {rule.threshold_minutes} minutes",
+                f"The SalesWings sync has not completed a cycle since {reference:%Y-%m-%d %H:%M %Z}"
+                f" (rule “{rule.name}”). Check the SW Studio Setup page and the SW Apex Jobs.",
+            )
+            rule.alerted_at = now
+            rule.save(update_fields=["alerted_at"])
+            sent.append(("alert", rule.pk))
+        elif not overdue and rule.alerted_at is not None:
+            _mail(
+                rule,
+                "SW Studio: synchronization recovered",
+                f"The SalesWings sync completed a cycle at {reference:%Y-%m-%d %H:%M %Z} "
+                f"(rule “{rule.name}”).",
+            )
+            rule.alerted_at = None
+            rule.save(update_fields=["alerted_at"])
+            sent.append(("recovery", rule.pk))
+    return sent
+
+
+def _mail(rule, subject, body):
+    recipients = rule.recipients()
+    if recipients:
+        send_mail(subject, body, None, recipients, fail_silently=False)

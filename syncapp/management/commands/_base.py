@@ -1,0 +1,25 @@
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from syncapp.engine import control
+
+
+class ControlCommand(BaseCommand):
+    """A thin shell over a control function; prints the sync status JSON afterwards."""
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", help="Username to act as (becomes the running user).")
+
+    def get_user(self, options):
+        username = options.get("user")
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist as exc:
+            raise CommandError(f"No user named {username!r}.") from exc
+
+    def print_status(self):
+        self.stdout.write(json.dumps(control.status(), indent=2))

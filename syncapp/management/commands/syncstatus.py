@@ -1,0 +1,8 @@
+from ._base import ControlCommand
+
+
+class Command(ControlCommand):
+    help = "Print the sync status JSON (what /Sync/v1/GetSyncStatus serves)."
+
+    def handle(self, *args, **options):
+        self.print_status()

@@ -1,0 +1,221 @@
+"""Run records: one SW Apex Job per cycle, and the async jobs ("Apex Jobs") it is made of."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from syncapp.engine.statuses import (
+    ACTIVE_JOB_STATUSES,
+    CycleStatus,
+    JobStatus,
+    JobType,
+    StepStatus,
+    Trigger,
+    cycle_status,
+)
+from syncapp.engine.steps import add_error
+
+__all__ = ["AsyncJob", "CycleStatus", "JobStatus", "JobType", "SWApexJob", "StepStatus", "Trigger"]
+
+SW_STUDIO_ALL_PREFIXES = ("SWJob", "SWLog", "UpdateToSalesWings")
+SW_STUDIO_STEPS_PREFIX = "SWJob"
+
+
+class SWApexJobQuerySet(models.QuerySet):
+    def in_progress(self):
+        return self.filter(status__in=[CycleStatus.QUEUED, CycleStatus.PROCESSING])
+
+    def newest(self):
+        return self.order_by("-id").first()
+
+
+class SWApexJob(models.Model):
+    """One synchronization cycle. Its `steps` JSON holds each step's statistics."""
+
+    name = models.CharField(max_length=20, unique=True, editable=False, blank=True)
+    status = models.CharField(
+        max_length=20, choices=CycleStatus.choices, default=CycleStatus.QUEUED, db_index=True
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    generation = models.PositiveBigIntegerField(
+        help_text="The sync generation this cycle belongs to."
+    )
+    full_sync = models.BooleanField("full synchronization", default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    steps = models.JSONField(default=list, blank=True)
+    note = models.TextField(
+        blank=True, help_text="Why the cycle ended as it did, when it did not simply run."
+    )
+
+    objects = SWApexJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "SW Apex Job"
+        verbose_name_plural = "SW Apex Jobs"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "end_time"])]
+
+    def __str__(self):
+        return self.name or f"SW Apex Job {self.pk}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if not self.name:
+            # Autonumber like Salesforce's: SAJ-000042.
+            self.name = f"SAJ-{self.pk:06d}"
+            type(self).objects.filter(pk=self.pk).update(name=self.name)
+
+    @property
+    def is_in_progress(self):
+        return self.status in (CycleStatus.QUEUED, CycleStatus.PROCESSING)
+
+    @property
+    def duration(self):
+        if self.start_time and self.end_time:
+            return self.end_time - self.start_time
+        return None
+
+    def step(self, name):
+        for step in self.steps:
+            if step["name"] == name:
+                return step
+        raise KeyError(name)
+
+    def totals(self):
+        keys = ("examined", "modified", "failed")
+        return {k: sum(s.get(k, 0) for s in self.steps) for k in keys}
+
+    # --- state changes (callers hold the sync state lock and save) ------------------------
+
+    def start_step(self, name, job_id, now):
+        if self.status == CycleStatus.QUEUED:
+            self.status = CycleStatus.PROCESSING
+            self.start_time = now
+        entry = self.step(name)
+        entry.update(status=StepStatus.PROCESSING, start=now.isoformat(), job_id=job_id)
+
+    def record_progress(self, name, counters):
+        self.step(name).update(counters)
+
+    def finish_step(self, name, counters, status, now):
+        entry = self.step(name)
+        entry.update(counters)
+        entry.update(status=status, end=now.isoformat())
+
+    def next_queued_step(self):
+        for entry in self.steps:
+            if entry["status"] == StepStatus.QUEUED:
+                return entry["name"]
+        return None
+
+    def close(self, now, note=""):
+        """Give the cycle its final status from its steps' statuses."""
+        counted = [s for s in self.steps if s.get("counts_toward_status", True)] or self.steps
+        self.status = cycle_status(s["status"] for s in counted)
+        if self.start_time is None:
+            self.start_time = now
+        self.end_time = now
+        if note:
+            self.note = note
+
+    def abort(self, reason, now):
+        """End the cycle now: unfinished steps fail with `reason`, the cycle gets its status."""
+        for entry in self.steps:
+            if entry["status"] in (StepStatus.QUEUED, StepStatus.PROCESSING):
+                entry["status"] = StepStatus.FAILED
+                entry["end"] = now.isoformat()
+                add_error(entry, reason)
+        self.close(now, note=reason)
+
+
+class AsyncJobQuerySet(models.QuerySet):
+    def sw_studio_all(self):
+        q = models.Q()
+        for prefix in SW_STUDIO_ALL_PREFIXES:
+            q |= models.Q(class_name__startswith=prefix)
+        return self.filter(q)
+
+    def steps(self):
+        return self.filter(class_name__startswith=SW_STUDIO_STEPS_PREFIX)
+
+    def active(self):
+        return self.filter(status__in=ACTIVE_JOB_STATUSES)
+
+
+class AsyncJob(models.Model):
+    """An asynchronous job of the sync, in Salesforce's AsyncApexJob vocabulary."""
+
+    class_name = models.CharField("Apex class", max_length=80, db_index=True)
+    job_type = models.CharField(max_length=20, choices=JobType.choices)
+    status = models.CharField(
+        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    cycle = models.ForeignKey(
+        SWApexJob,
+        null=True,
+        blank=True,
+        # The Watcher deletes old cycles and their jobs in two set-based statements (jobs
+        # first); CASCADE would make Django fetch every row first.
+        on_delete=models.DO_NOTHING,
+        related_name="jobs",
+    )
+    step = models.CharField(max_length=80, blank=True)
+    generation = models.PositiveBigIntegerField()
+    total_batches = models.PositiveIntegerField("total batches", default=0)
+    batches_processed = models.PositiveIntegerField("batches processed", default=0)
+    number_of_errors = models.PositiveIntegerField("failures", default=0)
+    extended_status = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_date = models.DateTimeField("submitted date", default=timezone.now, db_index=True)
+    started_date = models.DateTimeField(null=True, blank=True)
+    completed_date = models.DateTimeField("completion date", null=True, blank=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField("django-q2 task", max_length=32, blank=True)
+
+    objects = AsyncJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "Apex Job"
+        verbose_name_plural = "Apex Jobs"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.class_name} #{self.pk}"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_JOB_STATUSES
+
+    # --- state changes ----------------------------------------------------------------------
+
+    def mark_processing(self, now):
+        self.status = JobStatus.PROCESSING
+        self.started_date = now
+        self.last_heartbeat = now
+
+    def mark_finished(self, *, failed, batches_total, batches_processed, errors, message, now):
+        self.status = JobStatus.FAILED if failed else JobStatus.COMPLETED
+        self.total_batches = batches_total
+        self.batches_processed = batches_processed
+        self.number_of_errors = errors
+        self.extended_status = message[:2000]
+        self.completed_date = now
+
+    def mark_aborted(self, reason, now):
+        self.status = JobStatus.ABORTED
+        self.extended_status = reason
+        self.completed_date = now
+
+    def mark_failed(self, reason, now):
+        self.status = JobStatus.FAILED
+        self.extended_status = reason
+        self.number_of_errors += 1
+        self.completed_date = now

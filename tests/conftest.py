@@ -1,0 +1,54 @@
+import pytest
+
+from syncapp.engine import cycle as cycle_engine
+from tests import factories
+from tests.steps import BASIC
+
+
+@pytest.fixture(autouse=True)
+def _basic_workflow(settings):
+    settings.SWSTUDIO_WORKFLOW = BASIC
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.administrator(username="admin-persona")
+
+
+@pytest.fixture
+def viewer_user(db):
+    return factories.viewer(username="viewer-persona")
+
+
+@pytest.fixture
+def outsider_user(db):
+    return factories.outsider(username="outsider-persona")
+
+
+class JobQueue:
+    """Stands in for the broker hand-off in unit tests: collects queued job ids and runs
+    them in this process."""
+
+    def __init__(self):
+        self.ids = []
+
+    def run_next(self):
+        return cycle_engine.run_step(self.ids.pop(0))
+
+    def run_all(self, limit=100):
+        ran = 0
+        while self.ids and ran < limit:
+            self.run_next()
+            ran += 1
+        return ran
+
+
+@pytest.fixture
+def job_queue(monkeypatch):
+    queue = JobQueue()
+    monkeypatch.setattr(cycle_engine, "_enqueue", lambda job_id, _name: queue.ids.append(job_id))
+    # The test's transaction never commits; collecting the id right away is what a commit
+    # would have done.
+    monkeypatch.setattr(cycle_engine.transaction, "on_commit", lambda fn, using=None: fn())
+    return queue
+

@@ -1,0 +1,57 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from syncapp import roles
+from syncapp.engine.statuses import CycleStatus, Trigger
+from syncapp.models import NotificationSetting, SWApexJob
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("pw-for-tests-1")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+def administrator(**kwargs):
+    return UserFactory(role=roles.ADMINISTRATOR, is_staff=True, **kwargs)
+
+
+def viewer(**kwargs):
+    return UserFactory(role=roles.USER, is_staff=True, **kwargs)
+
+
+def outsider(**kwargs):
+    return UserFactory(is_staff=True, **kwargs)
+
+
+class CycleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SWApexJob
+
+    status = CycleStatus.COMPLETED
+    trigger = Trigger.RUNNER
+    generation = 1
+    start_time = factory.LazyFunction(timezone.now)
+    end_time = factory.LazyFunction(timezone.now)
+    steps = factory.LazyFunction(list)
+
+
+class NotificationSettingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationSetting
+
+    name = factory.Sequence(lambda n: f"rule {n}")
+    emails = "ops@example.com"
+    threshold_minutes = 60
