@@ -160,6 +160,10 @@ SWSTUDIO_STALE_AFTER = env.int("SWSTUDIO_STALE_AFTER", default=180)
 SWSTUDIO_QUEUED_STALE_AFTER = env.int("SWSTUDIO_QUEUED_STALE_AFTER", default=900)
 SWSTUDIO_WATCHER_INTERVAL_MINUTES = env.int("SWSTUDIO_WATCHER_INTERVAL_MINUTES", default=60)
 
+# Secrets pasted on the Setup page are encrypted with a key derived from this (default:
+# SECRET_KEY). Changing it makes stored secrets unreadable: connect again.
+SWSTUDIO_ENCRYPTION_KEY = env.str("SWSTUDIO_ENCRYPTION_KEY", default="")
+
 # --- e-mail -----------------------------------------------------------------------------------
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

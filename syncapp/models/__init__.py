@@ -1,3 +1,4 @@
+from .credentials import Credential
 from .options import NotificationSetting, StudioOptions, WorkflowOption
 from .runs import AsyncJob, CycleStatus, StepStatus, SWApexJob, Trigger
 from .schedules import ScheduledJob, ScheduleStats
@@ -5,6 +6,7 @@ from .state import SyncState
 
 __all__ = [
     "AsyncJob",
+    "Credential",
     "CycleStatus",
     "NotificationSetting",
     "ScheduleStats",
