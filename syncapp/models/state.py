@@ -38,4 +38,4 @@ class SyncState(models.Model):
     def lock(cls):
         """The state row, locked until the surrounding transaction ends."""
         cls.objects.get_or_create(pk=1)
-        return cls.objects.select_for_update().select_related("running_user").get(pk=1)
+        return cls.objects.select_for_update(of=("self",)).select_related("running_user").get(pk=1)
