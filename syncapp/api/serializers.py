@@ -23,7 +23,7 @@ def parse_flag(value):
     Stricter than DRF's BooleanField, which also takes yes/on/t: a typo must not restart
     the sync with force.
     """
-    lowered = value.strip().lower()
+    lowered = value.lower()
     if lowered in TRUE_VALUES:
         return True
     if lowered in FALSE_VALUES:

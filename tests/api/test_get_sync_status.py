@@ -98,8 +98,9 @@ def test_head_is_allowed(viewer_client):
 
 
 def _history(cycles, jobs):
+    first = SWApexJob.objects.count()
     SWApexJob.objects.bulk_create(
-        SWApexJob(trigger=Trigger.RUNNER, generation=1, name=f"SAJ-H{i:06d}", status="Completed")
+        SWApexJob(trigger=Trigger.RUNNER, generation=1, name=f"H-{first + i}", status="Completed")
         for i in range(cycles)
     )
     AsyncJob.objects.bulk_create(
