@@ -14,6 +14,12 @@ ENDPOINTS = {
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The personas get hashed passwords; the default hasher takes ~1 s a user on this machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_counters():
     # The throttle counts in the process-wide cache; every test starts at zero.
     cache.clear()
