@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS.update(
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "syncapp.api.schema.forbid_undocumented_keys",
+        ],
         "ENUM_NAME_OVERRIDES": {
             "CycleStatusEnum": "syncapp.engine.statuses.CycleStatus",
             "JobStatusEnum": "syncapp.engine.statuses.JobStatus",
