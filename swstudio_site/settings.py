@@ -209,7 +209,7 @@ SPECTACULAR_SETTINGS = {
 # One block on purpose: the API's additions to INSTALLED_APPS, REST_FRAMEWORK and
 # SPECTACULAR_SETTINGS, so the rest of this file stays untouched.
 
-# Vendored Swagger UI / Redoc assets: the docs page at /Sync/v1/docs works offline.
+# Vendored Swagger UI assets: the docs page at /Sync/v1/docs works offline.
 INSTALLED_APPS.append("drf_spectacular_sidecar")
 # POSTs (turn on/off, restart) per user, in DRF's notation: "30/min", "5/s", "1000/day".
 SWSTUDIO_API_POST_RATE = env.str("SWSTUDIO_API_POST_RATE", default="30/min")
@@ -233,7 +233,6 @@ SPECTACULAR_SETTINGS.update(
         "SCHEMA_PATH_PREFIX": "/Sync/v1",
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "REDOC_DIST": "SIDECAR",
         "POSTPROCESSING_HOOKS": [
             "drf_spectacular.hooks.postprocess_schema_enums",
             "syncapp.api.schema.forbid_undocumented_keys",
