@@ -183,7 +183,15 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--client", choices=["wrk", "python"], default=None)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="Keep database connections this many seconds (DATABASE_URL ?conn_max_age=).",
+    )
     args = parser.parse_args()
+    if args.conn_max_age:
+        ENV["DATABASE_URL"] += f"?conn_max_age={args.conn_max_age}"
     client = args.client or ("wrk" if shutil.which("wrk") else "python")
     measure = run_wrk if client == "wrk" else run_python
 
