@@ -209,6 +209,45 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# --- Sync/v1 API (issue 5) ---------------------------------------------------------------------
+# One block on purpose: the API's additions to INSTALLED_APPS, REST_FRAMEWORK and
+# SPECTACULAR_SETTINGS, so the rest of this file stays untouched.
+
+# Vendored Swagger UI assets: the docs page at /Sync/v1/docs works offline.
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+# POSTs (turn on/off, restart) per user, in DRF's notation: "30/min", "5/s", "1000/day".
+SWSTUDIO_API_POST_RATE = env.str("SWSTUDIO_API_POST_RATE", default="30/min")
+_count, _, _period = SWSTUDIO_API_POST_RATE.partition("/")
+if not (
+    _count.isdigit()
+    and _period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+):
+    raise ImproperlyConfigured(
+        f"SWSTUDIO_API_POST_RATE={SWSTUDIO_API_POST_RATE!r} is not a rate such as 30/min."
+    )
+REST_FRAMEWORK.update(
+    {
+        # Every error, DRF's own included, as {"error": {"code": ..., "message": ...}}.
+        "EXCEPTION_HANDLER": "syncapp.api.exceptions.api_exception_handler",
+    }
+)
+SPECTACULAR_SETTINGS.update(
+    {
+        "DESCRIPTION": "Control and observe the SW Studio synchronization. See docs/api.md.",
+        "SCHEMA_PATH_PREFIX": "/Sync/v1",
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "syncapp.api.schema.forbid_undocumented_keys",
+        ],
+        "ENUM_NAME_OVERRIDES": {
+            "CycleStatusEnum": "syncapp.engine.statuses.CycleStatus",
+            "JobStatusEnum": "syncapp.engine.statuses.JobStatus",
+        },
+    }
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

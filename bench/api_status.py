@@ -1,0 +1,252 @@
+"""GetSyncStatus throughput against a trivial DRF endpoint on the same gunicorn server.
+
+    .venv/bin/python bench/api_status.py [--rounds 3] [--seconds 8] [--client wrk|python]
+
+Migrates a fresh SQLite database (var/bench/api.sqlite3, through DATABASE_URL), fills it with
+10,000 SW Apex Jobs (17 steps each) and 1,000 async jobs, turns the sync on (Watcher and
+Runner pending, the newest cycle Processing with one active job, so every part of the status
+is filled), starts gunicorn on loopback and measures, in alternating rounds:
+
+- GET /Sync/v1/GetSyncStatus                (token auth, role check, the status)
+- GET /bench/trivial                         (token auth, role check, {"ok": true})
+- GET /bench/trivial-anonymous               (no auth: DRF's floor)
+
+The client is `wrk` when installed (apt-get install wrk), else requests.Session in threads
+with keep-alive. Prints a Markdown table for docs/benchmarks.md. Not run by CI.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var" / "bench"
+DB = VAR / "api.sqlite3"
+CYCLES = 10_000
+ASYNC_JOBS = 1_000
+STEPS = 17
+
+ENV = {
+    "DATABASE_URL": f"sqlite:///{DB}",
+    "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed():
+    """Fill the bench database; return an administrator's API token."""
+    os.environ.update(ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from syncapp.api.tokens import issue_token
+    from syncapp.engine import control, scheduling
+    from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, Trigger
+    from syncapp.models import AsyncJob, SWApexJob, SyncState
+    from tests import factories
+
+    admin = factories.administrator(username="bench-admin")
+    control.turn_on(admin)
+    generation = SyncState.load().generation
+    scheduling.schedule_runner(generation, 5)
+    now = timezone.now().isoformat()
+
+    def steps(status):
+        return [
+            {
+                "name": f"Step{n:02d}",
+                "class": f"SWJobStep{n:02d}",
+                "status": status,
+                "start": now,
+                "end": now,
+                "batches_total": 5,
+                "batches_failed": 0,
+                "examined": 1000,
+                "modified": 990,
+                "failed": 10,
+                "errors": ["FIELD_CUSTOM_VALIDATION_EXCEPTION: rejected by a rule"] * 3,
+            }
+            for n in range(STEPS)
+        ]
+
+    done = CycleStatus.COMPLETED
+    for start in range(0, CYCLES, 1000):
+        SWApexJob.objects.bulk_create(
+            SWApexJob(
+                name=f"SAJ-{i + 1:06d}",
+                trigger=Trigger.RUNNER,
+                generation=generation,
+                status=CycleStatus.PROCESSING if i == CYCLES - 1 else done,
+                start_time=timezone.now(),
+                end_time=None if i == CYCLES - 1 else timezone.now(),
+                steps=steps(done),
+            )
+            for i in range(start, min(start + 1000, CYCLES))
+        )
+    AsyncJob.objects.bulk_create(
+        AsyncJob(
+            class_name=f"SWJobStep{i % STEPS:02d}",
+            job_type=JobType.QUEUEABLE,
+            status=JobStatus.PROCESSING if i == ASYNC_JOBS - 1 else JobStatus.COMPLETED,
+            generation=generation,
+        )
+        for i in range(ASYNC_JOBS)
+    )
+    token, _ = issue_token(admin)
+    return token.key
+
+
+def start_server(port, workers, threads):
+    env = {**os.environ, **ENV}
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "swstudio_site.wsgi:application",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        "--worker-class=gthread",
+        f"--threads={threads}",
+        "--keep-alive=60",
+        "--log-level=warning",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def run_wrk(url, headers, seconds, connections):
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"errors from {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def run_python(url, headers, seconds, connections):
+    import requests
+
+    counts = [0] * connections
+    stop = time.time() + seconds
+
+    def worker(i):
+        with requests.Session() as s:
+            s.headers.update(headers)
+            while time.time() < stop:
+                r = s.get(url)
+                if r.status_code != 200:
+                    raise SystemExit(f"{url}: {r.status_code} {r.text[:200]}")
+                counts[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    started = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.time() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--client", choices=["wrk", "python"], default=None)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="Keep database connections this many seconds (DATABASE_URL ?conn_max_age=).",
+    )
+    args = parser.parse_args()
+    if args.conn_max_age:
+        ENV["DATABASE_URL"] += f"?conn_max_age={args.conn_max_age}"
+    client = args.client or ("wrk" if shutil.which("wrk") else "python")
+    measure = run_wrk if client == "wrk" else run_python
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    for f in VAR.glob("api.sqlite3*"):
+        f.unlink()
+    env = {**os.environ, **ENV}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    began = time.time()
+    token = seed()
+    print(f"seeded {CYCLES} cycles and {ASYNC_JOBS} async jobs in {time.time() - began:.1f} s")
+
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Token {token}"}
+    targets = {
+        "GetSyncStatus": (f"{base}/Sync/v1/GetSyncStatus", auth),
+        "trivial (same auth + role)": (f"{base}/bench/trivial", auth),
+        "trivial (no auth)": (f"{base}/bench/trivial-anonymous", {}),
+    }
+    try:
+        import requests
+
+        body = requests.get(targets["GetSyncStatus"][0], headers=auth, timeout=10)
+        body.raise_for_status()
+        status = body.json()
+        assert status["asyncQueued"]["count"] == 1 and status["scheduledRunner"], status
+        assert len(status["lastExecution"]["steps"]) == STEPS
+        print(f"GetSyncStatus body: {len(body.content)} bytes")
+        for url, headers in targets.values():  # warm up every worker
+            measure(url, headers, 2, args.connections)
+        rates = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, (url, headers) in targets.items():
+                rates[name].append(measure(url, headers, args.seconds, args.connections))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    median = {name: statistics.median(r) for name, r in rates.items()}
+    reference = median["trivial (same auth + role)"]
+    print()
+    print(
+        f"client: {client}, {args.connections} connections; gunicorn {args.workers} gthread "
+        f"workers x {args.threads} threads; {args.rounds} rounds x {args.seconds} s; "
+        f"{os.cpu_count()} CPUs"
+    )
+    print()
+    print("| endpoint | req/s (median) | rounds | vs trivial (same auth) |")
+    print("|---|---|---|---|")
+    for name, r in rates.items():
+        rounds = ", ".join(f"{x:.0f}" for x in r)
+        print(f"| {name} | {median[name]:.0f} | {rounds} | {median[name] / reference:.0%} |")
+
+
+if __name__ == "__main__":
+    main()

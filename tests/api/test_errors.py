@@ -1,0 +1,133 @@
+"""Bad input and wrong addresses: a 4xx in the stable error shape, and no state change."""
+
+import pytest
+from django.test import override_settings
+from django_q.models import Schedule
+
+from syncapp.models import SyncState
+from tests.api.conftest import ENDPOINTS, assert_error
+
+pytestmark = pytest.mark.django_db
+
+POSTS = ["/Sync/v1/RestartSync", "/Sync/v1/TurnSyncOn", "/Sync/v1/TurnSyncOff"]
+
+
+@pytest.fixture(autouse=True)
+def _nothing_changes(db):
+    yield
+    state = SyncState.load()
+    assert (state.enabled, state.generation) == (False, 0)
+    assert not Schedule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/Sync/v1/",
+        "/Sync/v1/Nope",
+        "/Sync/v1/GetSyncStatus/",
+        "/Sync/v1/getsyncstatus",
+        "/Sync/v1/a/b",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_unknown_paths_are_json_404(anon_client, path, method):
+    error = assert_error(getattr(anon_client, method)(path), 404, "not_found")
+    assert path in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "wrong"),
+    [
+        ("GetSyncStatus", "post"),
+        ("GetSyncStatus", "delete"),
+        ("RestartSync", "get"),
+        ("RestartSync", "put"),
+        ("TurnSyncOn", "get"),
+        ("TurnSyncOff", "patch"),
+    ],
+)
+def test_wrong_method_is_405_with_allow(admin_client, anon_client, endpoint, wrong):
+    _, url = ENDPOINTS[endpoint]
+    for client in (admin_client, anon_client):
+        response = getattr(client, wrong)(url)
+        error = assert_error(response, 405, "method_not_allowed")
+        assert wrong.upper() in error["message"]
+        assert "Allow" in response
+
+
+@pytest.mark.parametrize("url", POSTS)
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        ("{not json", "application/json", 400, "parse_error"),
+        ('{"force": true}', "application/json", 400, "unexpected_body"),
+        ("[]", "application/json", 400, "unexpected_body"),
+        ("null", "application/json", 400, "unexpected_body"),
+        ('"force"', "application/json", 400, "unexpected_body"),
+        ("force=true", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        ("<force>true</force>", "application/xml", 415, "unsupported_media_type"),
+        ("\xff\xfe", "application/json", 400, "parse_error"),
+    ],
+)
+def test_malformed_or_unexpected_bodies(admin_client, url, body, content_type, status, code):
+    response = admin_client.generic("POST", url, body, content_type=content_type)
+    assert_error(response, status, code)
+
+
+@pytest.mark.parametrize("url", POSTS + ["/Sync/v1/GetSyncStatus"])
+def test_too_large_body_is_413(admin_client, url):
+    method = "GET" if url.endswith("Status") else "POST"
+    body = '{"x": "' + "a" * 5000 + '"}'
+    error = assert_error(
+        admin_client.generic(method, url, body, content_type="application/json"),
+        413,
+        "payload_too_large",
+    )
+    assert f"{len(body)} bytes" in error["message"]
+
+
+def test_a_non_numeric_content_length_is_400(admin_client):
+    response = admin_client.generic(
+        "POST", "/Sync/v1/TurnSyncOn", "{}", content_type="application/json", CONTENT_LENGTH="ab"
+    )
+    assert_error(response, 400, "invalid_header")
+
+
+@pytest.mark.parametrize("url", POSTS + ["/Sync/v1/GetSyncStatus"])
+@pytest.mark.parametrize("query", ["forse=true", "user=admin", "x", "force%00=true"])
+def test_unknown_query_parameters_are_400(admin_client, url, query):
+    method = "get" if url.endswith("Status") else "post"
+    response = getattr(admin_client, method)(f"{url}?{query}")
+    error = assert_error(response, 400, "unknown_parameter")
+    assert error["parameter"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token", "Token a b", "Token \x00", "Bearer abc", "Basic Zm9vOmJhcg==", "Token " + "x" * 5000],
+)
+def test_malformed_authorization_headers_are_401(anon_client, header):
+    anon_client.credentials(HTTP_AUTHORIZATION=header)
+    response = anon_client.post("/Sync/v1/TurnSyncOn")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] in {"authentication_failed", "not_authenticated"}
+
+
+def test_an_unsatisfiable_accept_header_is_406_in_json(admin_client):
+    response = admin_client.get("/Sync/v1/GetSyncStatus", HTTP_ACCEPT="application/xml")
+    assert_error(response, 406, "not_acceptable")
+
+
+def test_a_bug_is_a_json_500_not_an_html_page(admin_client, monkeypatch, caplog):
+    from syncapp.engine import control
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(control, "status", broken)
+    with override_settings(DEBUG=False):
+        response = admin_client.get("/Sync/v1/GetSyncStatus")
+    error = assert_error(response, 500, "server_error")
+    assert "boom" not in error["message"]
+    assert "boom" in caplog.text
