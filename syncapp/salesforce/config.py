@@ -23,11 +23,12 @@ JWT_BEARER = "jwt_bearer"
 # The sandbox's seeded connected app and integration user (see docs/sandbox.md); settings of
 # the same names override them.
 SANDBOX_DEFAULTS = {
-    "SANDBOX_SALESFORCE_PATH": "",
-    "SANDBOX_SALESFORCE_USERNAME": "integration@sandbox.swstudio",
-    "SANDBOX_SALESFORCE_PASSWORD": "sandbox-password",
-    "SANDBOX_SALESFORCE_CLIENT_ID": "sandbox-client-id",
-    "SANDBOX_SALESFORCE_CLIENT_SECRET": "sandbox-client-secret",
+    # Where the org stand-in is served under SANDBOX_BASE_URL ("" = at the root).
+    "SANDBOX_SF_PATH": "",
+    "SANDBOX_SF_USERNAME": "sync@swstudio.sandbox",
+    "SANDBOX_SF_PASSWORD": "sandbox-password",
+    "SANDBOX_SF_CLIENT_ID": "swstudio-sandbox-client-id",
+    "SANDBOX_SF_CLIENT_SECRET": "swstudio-sandbox-client-secret",
 }
 
 
@@ -94,7 +95,7 @@ def _common():
 
 
 def sandbox_login_url():
-    return settings.SANDBOX_BASE_URL.rstrip("/") + _sandbox("SANDBOX_SALESFORCE_PATH")
+    return settings.SANDBOX_BASE_URL.rstrip("/") + _sandbox("SANDBOX_SF_PATH")
 
 
 def config_from_settings():
@@ -114,10 +115,10 @@ def config_from_settings():
         return ConnectionConfig(
             login_url=sandbox_login_url(),
             flow=PASSWORD,
-            username=_sandbox("SANDBOX_SALESFORCE_USERNAME"),
-            password=_sandbox("SANDBOX_SALESFORCE_PASSWORD"),
-            client_id=_sandbox("SANDBOX_SALESFORCE_CLIENT_ID"),
-            client_secret=_sandbox("SANDBOX_SALESFORCE_CLIENT_SECRET"),
+            username=_sandbox("SANDBOX_SF_USERNAME"),
+            password=_sandbox("SANDBOX_SF_PASSWORD"),
+            client_id=_sandbox("SANDBOX_SF_CLIENT_ID"),
+            client_secret=_sandbox("SANDBOX_SF_CLIENT_SECRET"),
             is_sandbox=True,
             **_common(),
         )
