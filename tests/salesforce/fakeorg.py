@@ -6,6 +6,7 @@ identity URL, query / query-more, sObject Collections, describe and limits, and 
 queue faults (any status and body) for the next matching requests.
 """
 
+import contextlib
 import json
 import re
 import threading
@@ -46,7 +47,9 @@ class FakeOrg:
             "Contact": ["Id", "Email"],
         }
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self):
@@ -107,7 +110,9 @@ class FakeOrg:
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                # The client may have timed out and left.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
             def _body(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -223,7 +228,9 @@ class FakeOrg:
 
     def answer(self, method, path, params, body):
         if path in (f"{API}/query", f"{API}/query/") and method == "GET":
-            match = re.search(r"\bFROM\s+(\w+)", params.get("q", ""), re.I)
+            # The outermost FROM is the last one (subqueries come first in the select list).
+            found = re.findall(r"\bFROM\s+(\w+)", params.get("q", ""), re.I)
+            match = re.match(r"(\w+)", found[-1]) if found else None
             rows = self.rows.get(match.group(1) if match else "", [])
             if re.match(r"\s*SELECT\s+COUNT\(\)", params.get("q", ""), re.I):
                 return 200, {"totalSize": len(rows), "done": True, "records": []}
