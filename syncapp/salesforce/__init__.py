@@ -8,8 +8,6 @@
 See docs/salesforce-connection.md for the settings and the error classes.
 """
 
-from syncapp.models import StudioOptions
-
 from .client import COLLECTION_SIZE, RecordResult, SalesforceClient
 from .config import config_from_settings
 from .errors import LimitExhausted, SalesforceError
@@ -30,6 +28,8 @@ def get_client(**kwargs):
 
 def preflight_api_reserve():
     """SWSTUDIO_PREFLIGHT check: None, or why a cycle must not start (too few API calls)."""
+    from syncapp.models import StudioOptions  # lazy: models may import this package
+
     reserve = StudioOptions.load().api_call_reserve
     if not reserve:
         return None

@@ -12,8 +12,6 @@ import logging
 
 from django.conf import settings
 
-from syncapp.models import Credential, StudioOptions
-
 from .client import ClientConfig, Page, SalesWingsClient
 from .errors import AuthError
 
@@ -30,6 +28,8 @@ def sandbox_endpoint():
 
 def endpoint():
     """The backend's base URL: Studio Options, then settings, then the sandbox."""
+    from syncapp.models import StudioOptions  # lazy: models may import this package
+
     configured = StudioOptions.load().api_endpoint or settings.SALESWINGS_API_URL
     return (configured or sandbox_endpoint()).rstrip("/")
 
@@ -47,6 +47,8 @@ def _config(base_url, token):
 
 
 def _token(base_url):
+    from syncapp.models import Credential
+
     token = Credential.reveal(Credential.SALESWINGS_TOKEN) or settings.SALESWINGS_API_TOKEN
     if not token and settings.SANDBOX_ENABLED and base_url == sandbox_endpoint():
         # The embedded default works with zero configuration: the sandbox's seeded token.
@@ -76,6 +78,8 @@ def connect(token, user=None, **kwargs):
         raise AuthError("Paste the SalesWings API token first.")
     client = SalesWingsClient(_config(endpoint(), token), **kwargs)
     account = client.account()
+    from syncapp.models import Credential
+
     Credential.store(
         Credential.SALESWINGS_TOKEN,
         token,
