@@ -433,7 +433,13 @@ class SalesforceClient:
     def _write(self, what, items, send):
         results = []
         for chunk in _chunks(items, COLLECTION_SIZE):
-            results.extend(self._write_chunk(what, chunk, send))
+            try:
+                results.extend(self._write_chunk(what, chunk, send))
+            except SalesforceError as exc:
+                # The chunks before this one were written: say so, so a caller can mark
+                # them done instead of writing them again next cycle.
+                exc.partial_results = list(results)
+                raise
         return results
 
     def _write_chunk(self, what, chunk, send):

@@ -21,6 +21,9 @@ class SalesforceError(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
+        # Set by writes that fail part-way: the RecordResults of the records written before
+        # the failing call (a prefix of the input, in order).
+        self.partial_results = []
 
 
 class TransientError(SalesforceError):

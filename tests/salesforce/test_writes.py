@@ -129,3 +129,22 @@ def test_writing_nothing_makes_no_call(client, org):
 def test_update_needs_ids(client):
     with pytest.raises(ValueError):
         client.update("Lead", [{"Email": "x@y.z"}])
+
+
+def test_a_write_failing_part_way_reports_what_was_written(client, org):
+    from syncapp.salesforce.errors import LimitExhausted
+    from tests.salesforce.fakeorg import sf_error
+
+    records = [{"Id": f"00Q{i:04d}"} for i in range(450)]
+    original = org.answer
+
+    def answer(method, path, params, body):
+        # The third collection call meets the daily limit.
+        if method == "PATCH" and len(org.data_calls("PATCH")) == 3:
+            return 403, sf_error("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        return original(method, path, params, body)
+
+    org.answer = answer
+    with pytest.raises(LimitExhausted) as info:
+        client.update("Lead", records)
+    assert [r.id for r in info.value.partial_results] == [r["Id"] for r in records[:400]]
