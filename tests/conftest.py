@@ -51,4 +51,3 @@ def job_queue(monkeypatch):
     # would have done.
     monkeypatch.setattr(cycle_engine.transaction, "on_commit", lambda fn, using=None: fn())
     return queue
-

@@ -80,4 +80,9 @@ for _n in range(1, 16):
     globals()[_name] = type(_name, (Step,), {"name": _name, "run": _do_nothing})
     EMPTY.append(f"tests.steps.{_name}")
 
-BASIC = ["tests.steps.Counting", "tests.steps.Second", "tests.steps.Finalizer", "tests.steps.Enqueuer"]
+BASIC = [
+    "tests.steps.Counting",
+    "tests.steps.Second",
+    "tests.steps.Finalizer",
+    "tests.steps.Enqueuer",
+]

@@ -21,8 +21,8 @@ def test_turn_on_creates_the_watcher_one_minute_out_then_hourly(admin_user):
     assert watcher.schedule_type == Schedule.MINUTES
     assert watcher.minutes == 60
     assert watcher.repeats == -1
-    assert before + timedelta(seconds=59) <= watcher.next_run <= timezone.now() + timedelta(
-        seconds=61
+    assert (
+        before + timedelta(seconds=59) <= watcher.next_run <= timezone.now() + timedelta(seconds=61)
     )
     state = SyncState.load()
     assert state.enabled and state.running_user == admin_user and state.generation == 1

@@ -33,7 +33,9 @@ def test_a_cycle_runs_every_step_as_its_own_job_and_schedules_the_runner(sync_on
     counting = cycle.step("Counting")
     assert counting["status"] == StepStatus.COMPLETED
     assert (counting["examined"], counting["modified"], counting["batches_total"]) == (30, 30, 3)
-    classes = list(AsyncJob.objects.filter(cycle=cycle).order_by("id").values_list("class_name", flat=True))
+    classes = list(
+        AsyncJob.objects.filter(cycle=cycle).order_by("id").values_list("class_name", flat=True)
+    )
     assert classes == [
         "WorkflowSchedulable",
         "SWJobCounting",
