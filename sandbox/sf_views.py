@@ -63,9 +63,17 @@ def oauth_token(request):
     grant = p.get("grant_type")
     if grant not in ("password", "client_credentials"):
         return _oauth_error("unsupported_grant_type", "grant type not supported")
-    if p.get("client_id") != cfg.sf_client_id:
+    client_id, client_secret = p.get("client_id"), p.get("client_secret")
+    auth = request.headers.get("Authorization", "")
+    if auth[:6].lower() == "basic ":
+        # Client credentials may come as HTTP Basic (simple-salesforce sends them so).
+        try:
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return _oauth_error("invalid_client", "invalid client credentials")
+    if client_id != cfg.sf_client_id:
         return _oauth_error("invalid_client_id", "client identifier invalid")
-    if p.get("client_secret") != cfg.sf_client_secret:
+    if client_secret != cfg.sf_client_secret:
         return _oauth_error("invalid_client", "invalid client credentials")
     if grant == "password" and (
         p.get("username") != cfg.sf_username or p.get("password") != cfg.sf_password
