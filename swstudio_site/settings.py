@@ -88,6 +88,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
+# Keep connections between requests and between tasks: every step job would otherwise open a
+# new connection (a PostgreSQL handshake, or SQLite's WAL set-up), on the hand-off's path.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE makes every atomic block take the
     # write lock when it begins, so two read-then-write transitions on the sync state queue up

@@ -69,6 +69,7 @@ def qcluster(transactional_db, tmp_path, settings):
             "DJANGO_SETTINGS_MODULE": "swstudio_site.settings",
             "DATABASE_URL": database_url(),
             "SWSTUDIO_WORKFLOW": ",".join(settings.SWSTUDIO_WORKFLOW),
+            "SWSTUDIO_PREFLIGHT": ",".join(settings.SWSTUDIO_PREFLIGHT),
             "SWSTUDIO_HEARTBEAT_SECONDS": "1",
             "Q_WORKERS": str(workers),
             "Q_POLL": "0.02",

@@ -35,7 +35,7 @@ def test_a_real_cluster_runs_a_cycle_from_runner_to_runner(qcluster, settings, a
     # The Runner is due now; the real django-q2 scheduler turns it into a task for the cluster.
     scheduling.schedule_runner(state.generation, 0)
     scheduler()
-    cycle = wait_for(lambda: finished_cycles(), 60, message="the first cycle")[0]
+    cycle = wait_for(lambda: finished_cycles(), 120, message="the first cycle")[0]
 
     assert cycle.status == CycleStatus.COMPLETED, (cycle.steps, cluster.log())
     assert [s["status"] for s in cycle.steps] == [StepStatus.COMPLETED] * len(WORKFLOW)
@@ -52,7 +52,7 @@ def test_a_real_cluster_runs_a_cycle_from_runner_to_runner(qcluster, settings, a
 
     # Make that Runner due and leave it to the cluster's own scheduler (it looks every ~30 s).
     Schedule.objects.filter(pk=runner.pk).update(next_run=timezone.now() - timedelta(seconds=1))
-    wait_for(lambda: len(finished_cycles()) == 2, 75, interval=0.5, message="the second cycle")
+    wait_for(lambda: len(finished_cycles()) == 2, 120, interval=0.5, message="the second cycle")
     second = finished_cycles()[1]
     assert second.status == CycleStatus.COMPLETED
     assert second.trigger == "Runner"
