@@ -22,3 +22,9 @@ def viewer_client(viewer_user):
 @pytest.fixture
 def outsider_client(outsider_user):
     return _client_for(outsider_user)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The personas' passwords are hashed once per test; the default hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
