@@ -71,3 +71,6 @@ class PendingLogEntry(models.Model):
         verbose_name = "pending log entry"
         verbose_name_plural = "pending log entries"
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.level} {self.logger}: {self.message[:60]}"

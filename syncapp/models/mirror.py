@@ -281,6 +281,9 @@ class RecordSnapshot(models.Model):
     class Meta:
         verbose_name = "record snapshot"
 
+    def __str__(self):
+        return f"{self.object} {self.salesforce_id}"
+
     @classmethod
     def values_of(cls, record):
         """The snapshot fields of a Salesforce record dict."""
