@@ -1,13 +1,33 @@
 import pytest
 
+from syncapp.engine import clients
 from syncapp.engine import cycle as cycle_engine
 from tests import factories
+from tests.fakes import FakeSalesforce, FakeSalesWings
 from tests.steps import BASIC
 
 
 @pytest.fixture(autouse=True)
 def _basic_workflow(settings):
     settings.SWSTUDIO_WORKFLOW = BASIC
+
+
+class Network:
+    """The two fake clients every test gets at the network seam (`syncapp.engine.clients`)."""
+
+    def __init__(self):
+        self.sf = FakeSalesforce()
+        self.sw = FakeSalesWings()
+
+
+@pytest.fixture(autouse=True)
+def network(monkeypatch, request):
+    net = Network()
+    if "real_clients" in request.keywords:
+        return net
+    monkeypatch.setattr(clients, "salesforce", lambda: net.sf)
+    monkeypatch.setattr(clients, "saleswings", lambda: net.sw)
+    return net
 
 
 @pytest.fixture
