@@ -465,7 +465,11 @@ class FakeSalesWings:
             "updatedAt": timezone.now().isoformat(),
         } | fields
         item["seq"] = seq
-        self.prospect_rows = [(s, i) for s, i in self.prospect_rows if i.get("id") != item["id"]]
+        self.prospect_rows = [
+            (s, i)
+            for s, i in self.prospect_rows
+            if not (isinstance(i, dict) and i.get("id") == item["id"])
+        ]
         self.prospect_rows.append((seq, item))
         return item
 

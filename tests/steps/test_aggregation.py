@@ -45,7 +45,9 @@ def test_account_and_opportunity_aggregates_equal_a_straightforward_computation(
 def test_a_contact_change_moves_the_account_aggregate_and_nothing_else(aggregation):
     world = aggregation
     world.cycle()
-    world.sw.put_prospect(**(world.sw.prospect("p_bob") | {"temperature": "Hot", "scores": {"engagement": 99}}))
+    world.sw.put_prospect(
+        **(world.sw.prospect("p_bob") | {"temperature": "Hot", "scores": {"engagement": 99}})
+    )
     mark = len(world.sf.writes)
 
     world.cycle()
