@@ -71,3 +71,7 @@ def job_queue(monkeypatch):
     # would have done.
     monkeypatch.setattr(cycle_engine.transaction, "on_commit", lambda fn, using=None: fn())
     return queue
+
+
+# The seeded world (tests/world.py) for tests that run whole cycles.
+from tests.world import real_workflow, world  # noqa: E402, F401

@@ -48,8 +48,8 @@ def test_an_active_prospect_fetched_again_is_reset_to_not_processed(world):
     Prospect.objects.filter(backend_id="p_cy").update(lead_sync_attempts=3)
     world.sw.put_prospect(**world.sw.prospect("p_cy"))
 
-    from syncapp.engine.steps.prospects import GetProspects
     from syncapp.engine.steps import StepContext
+    from syncapp.engine.steps.prospects import GetProspects
 
     class Job:
         step = "GetProspects"
