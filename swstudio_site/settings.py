@@ -180,6 +180,49 @@ SWSTUDIO_WATCHER_INTERVAL_MINUTES = env.int("SWSTUDIO_WATCHER_INTERVAL_MINUTES",
 # SECRET_KEY). Changing it makes stored secrets unreadable: connect again.
 SWSTUDIO_ENCRYPTION_KEY = env.str("SWSTUDIO_ENCRYPTION_KEY", default="")
 
+# Callables (dotted paths) run before a cycle starts; each returns None or a problem string,
+# and a problem records a Failed cycle that says why (e.g. the org is below its API reserve).
+SWSTUDIO_PREFLIGHT = env.list(
+    "SWSTUDIO_PREFLIGHT", default=["syncapp.salesforce.preflight_api_reserve"]
+)
+
+# --- Salesforce (docs/salesforce-connection.md) ---------------------------------------------------
+
+# Where to log in: https://login.salesforce.com, https://test.salesforce.com or a My Domain.
+# Empty: the bundled sandbox's Salesforce stand-in, with its seeded credentials.
+SALESFORCE_LOGIN_URL = env.str("SALESFORCE_LOGIN_URL", default="")
+SALESFORCE_USERNAME = env.str("SALESFORCE_USERNAME", default="")
+SALESFORCE_PASSWORD = env.str("SALESFORCE_PASSWORD", default="")
+SALESFORCE_SECURITY_TOKEN = env.str("SALESFORCE_SECURITY_TOKEN", default="")
+SALESFORCE_CLIENT_ID = env.str("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET = env.str("SALESFORCE_CLIENT_SECRET", default="")
+SALESFORCE_JWT_KEY_FILE = env.str("SALESFORCE_JWT_KEY_FILE", default="")
+SALESFORCE_JWT_AUDIENCE = env.str("SALESFORCE_JWT_AUDIENCE", default="")
+SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="59.0")
+SALESFORCE_CONNECT_TIMEOUT = env.float("SALESFORCE_CONNECT_TIMEOUT", default=10.0)
+SALESFORCE_READ_TIMEOUT = env.float("SALESFORCE_READ_TIMEOUT", default=120.0)
+# Transient failures (5xx, timeouts, connection errors, UNABLE_TO_LOCK_ROW) are tried this many
+# times in all, waiting base * 2^n seconds (capped, with jitter) in between.
+SALESFORCE_RETRY_ATTEMPTS = env.int("SALESFORCE_RETRY_ATTEMPTS", default=5)
+SALESFORCE_RETRY_BASE_DELAY = env.float("SALESFORCE_RETRY_BASE_DELAY", default=1.0)
+SALESFORCE_RETRY_MAX_DELAY = env.float("SALESFORCE_RETRY_MAX_DELAY", default=30.0)
+# A query goes in the URL of a GET; Salesforce refuses URI + headers above 16,384 bytes (414/431)
+# long before SOQL's 100,000-character limit, so IN lists are chunked to fit this budget too.
+SALESFORCE_MAX_QUERY_URI_BYTES = env.int("SALESFORCE_MAX_QUERY_URI_BYTES", default=15000)
+
+# --- SalesWings backend (docs/saleswings-api.md) ----------------------------------------------
+
+# Base URL of the API when Studio Options' API Endpoint is empty. Empty: the sandbox's
+# stand-in at {SANDBOX_BASE_URL}/sandbox/saleswings/api/v1 (resolved when a client is built).
+SALESWINGS_API_URL = env.str("SALESWINGS_API_URL", default="")
+# The API token when none was connected on the Setup page.
+SALESWINGS_API_TOKEN = env.str("SALESWINGS_API_TOKEN", default="")
+SALESWINGS_CONNECT_TIMEOUT = env.float("SALESWINGS_CONNECT_TIMEOUT", default=10.0)
+SALESWINGS_READ_TIMEOUT = env.float("SALESWINGS_READ_TIMEOUT", default=60.0)
+SALESWINGS_RETRY_ATTEMPTS = env.int("SALESWINGS_RETRY_ATTEMPTS", default=5)
+SALESWINGS_RETRY_BASE_DELAY = env.float("SALESWINGS_RETRY_BASE_DELAY", default=1.0)
+SALESWINGS_RETRY_MAX_DELAY = env.float("SALESWINGS_RETRY_MAX_DELAY", default=30.0)
+
 # --- e-mail -----------------------------------------------------------------------------------
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

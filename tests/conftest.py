@@ -10,6 +10,11 @@ from tests.steps import BASIC
 @pytest.fixture(autouse=True)
 def _basic_workflow(settings):
     settings.SWSTUDIO_WORKFLOW = BASIC
+    # Unit tests have no org: no preflight (tests that want one set it), and retries of the
+    # network clients do not sleep.
+    settings.SWSTUDIO_PREFLIGHT = []
+    settings.SALESFORCE_RETRY_BASE_DELAY = 0
+    settings.SALESWINGS_RETRY_BASE_DELAY = 0
 
 
 class Network:
