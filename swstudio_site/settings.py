@@ -280,3 +280,16 @@ LOGGING = {
     "root": {"handlers": ["console", "ship"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")}},
 }
+
+# --- the sandbox ---------------------------------------------------------------------------------
+
+# Credentials the sandbox's stand-ins accept (stored in the sandbox's settings row when it is
+# first used; `manage.py sandbox seed` prints them). Well known on purpose: the sandbox is a
+# local demo and test fixture, never a production service.
+SANDBOX_SALESWINGS_TOKEN = env.str("SANDBOX_SALESWINGS_TOKEN", default="sw-sandbox-token")
+SANDBOX_SF_USERNAME = env.str("SANDBOX_SF_USERNAME", default="sync@swstudio.sandbox")
+SANDBOX_SF_PASSWORD = env.str("SANDBOX_SF_PASSWORD", default="sandbox-password")
+SANDBOX_SF_CLIENT_ID = env.str("SANDBOX_SF_CLIENT_ID", default="swstudio-sandbox-client-id")
+SANDBOX_SF_CLIENT_SECRET = env.str(
+    "SANDBOX_SF_CLIENT_SECRET", default="swstudio-sandbox-client-secret"
+)
