@@ -146,13 +146,29 @@ if env.bool("Q_SYNC", default=False):
 
 # The steps a cycle may run, in order (dotted paths of Step classes). Which of them a cycle
 # actually runs is decided from Studio Options and Workflow Options when the cycle starts.
-SWSTUDIO_WORKFLOW = env.list(
-    "SWSTUDIO_WORKFLOW",
-    default=[
-        "syncapp.engine.steps.wrapup.Finalizer",
-        "syncapp.engine.steps.wrapup.Enqueuer",
-    ],
-)
+SWSTUDIO_DEFAULT_WORKFLOW = [
+    # Send-up first: Salesforce-side edits go up before this cycle writes the records.
+    "syncapp.engine.steps.sendup.UpdateToSalesWings",
+    "syncapp.engine.steps.definitions.GetTags",
+    "syncapp.engine.steps.definitions.GetScores",
+    "syncapp.engine.steps.prospects.GetProspects",
+    "syncapp.engine.steps.prospects.GetProspectPages",
+    "syncapp.engine.steps.matching.MatchProspectsToLeads",
+    "syncapp.engine.steps.matching.MatchProspectsToContacts",
+    "syncapp.engine.steps.cleaning.CleanLeads",
+    "syncapp.engine.steps.cleaning.CleanContacts",
+    "syncapp.engine.steps.cleaning.CleanOtherRecords",
+    "syncapp.engine.steps.aggregation.AggregateTags",
+    "syncapp.engine.steps.aggregation.AggregateScores",
+    "syncapp.engine.steps.aggregation.AggregateTemperature",
+    "syncapp.engine.steps.opportunities.CreateOpportunityTags",
+    "syncapp.engine.steps.opportunities.CreateOpportunityScores",
+    "syncapp.engine.steps.cleaning.CleanProspects",
+    "syncapp.engine.steps.logs.LogShipper",
+    "syncapp.engine.steps.wrapup.Finalizer",
+    "syncapp.engine.steps.wrapup.Enqueuer",
+]
+SWSTUDIO_WORKFLOW = env.list("SWSTUDIO_WORKFLOW", default=SWSTUDIO_DEFAULT_WORKFLOW)
 # A running step writes a heartbeat this often; the Watcher fails a Processing job whose
 # heartbeat is older than SWSTUDIO_STALE_AFTER seconds (its worker died) and restarts the sync.
 SWSTUDIO_HEARTBEAT_SECONDS = env.int("SWSTUDIO_HEARTBEAT_SECONDS", default=10)
@@ -164,6 +180,49 @@ SWSTUDIO_WATCHER_INTERVAL_MINUTES = env.int("SWSTUDIO_WATCHER_INTERVAL_MINUTES",
 # Secrets pasted on the Setup page are encrypted with a key derived from this (default:
 # SECRET_KEY). Changing it makes stored secrets unreadable: connect again.
 SWSTUDIO_ENCRYPTION_KEY = env.str("SWSTUDIO_ENCRYPTION_KEY", default="")
+
+# Callables (dotted paths) run before a cycle starts; each returns None or a problem string,
+# and a problem records a Failed cycle that says why (e.g. the org is below its API reserve).
+SWSTUDIO_PREFLIGHT = env.list(
+    "SWSTUDIO_PREFLIGHT", default=["syncapp.salesforce.preflight_api_reserve"]
+)
+
+# --- Salesforce (docs/salesforce-connection.md) ---------------------------------------------------
+
+# Where to log in: https://login.salesforce.com, https://test.salesforce.com or a My Domain.
+# Empty: the bundled sandbox's Salesforce stand-in, with its seeded credentials.
+SALESFORCE_LOGIN_URL = env.str("SALESFORCE_LOGIN_URL", default="")
+SALESFORCE_USERNAME = env.str("SALESFORCE_USERNAME", default="")
+SALESFORCE_PASSWORD = env.str("SALESFORCE_PASSWORD", default="")
+SALESFORCE_SECURITY_TOKEN = env.str("SALESFORCE_SECURITY_TOKEN", default="")
+SALESFORCE_CLIENT_ID = env.str("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET = env.str("SALESFORCE_CLIENT_SECRET", default="")
+SALESFORCE_JWT_KEY_FILE = env.str("SALESFORCE_JWT_KEY_FILE", default="")
+SALESFORCE_JWT_AUDIENCE = env.str("SALESFORCE_JWT_AUDIENCE", default="")
+SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="59.0")
+SALESFORCE_CONNECT_TIMEOUT = env.float("SALESFORCE_CONNECT_TIMEOUT", default=10.0)
+SALESFORCE_READ_TIMEOUT = env.float("SALESFORCE_READ_TIMEOUT", default=120.0)
+# Transient failures (5xx, timeouts, connection errors, UNABLE_TO_LOCK_ROW) are tried this many
+# times in all, waiting base * 2^n seconds (capped, with jitter) in between.
+SALESFORCE_RETRY_ATTEMPTS = env.int("SALESFORCE_RETRY_ATTEMPTS", default=5)
+SALESFORCE_RETRY_BASE_DELAY = env.float("SALESFORCE_RETRY_BASE_DELAY", default=1.0)
+SALESFORCE_RETRY_MAX_DELAY = env.float("SALESFORCE_RETRY_MAX_DELAY", default=30.0)
+# A query goes in the URL of a GET; Salesforce refuses URI + headers above 16,384 bytes (414/431)
+# long before SOQL's 100,000-character limit, so IN lists are chunked to fit this budget too.
+SALESFORCE_MAX_QUERY_URI_BYTES = env.int("SALESFORCE_MAX_QUERY_URI_BYTES", default=15000)
+
+# --- SalesWings backend (docs/saleswings-api.md) ----------------------------------------------
+
+# Base URL of the API when Studio Options' API Endpoint is empty. Empty: the sandbox's
+# stand-in at {SANDBOX_BASE_URL}/sandbox/saleswings/api/v1 (resolved when a client is built).
+SALESWINGS_API_URL = env.str("SALESWINGS_API_URL", default="")
+# The API token when none was connected on the Setup page.
+SALESWINGS_API_TOKEN = env.str("SALESWINGS_API_TOKEN", default="")
+SALESWINGS_CONNECT_TIMEOUT = env.float("SALESWINGS_CONNECT_TIMEOUT", default=10.0)
+SALESWINGS_READ_TIMEOUT = env.float("SALESWINGS_READ_TIMEOUT", default=60.0)
+SALESWINGS_RETRY_ATTEMPTS = env.int("SALESWINGS_RETRY_ATTEMPTS", default=5)
+SALESWINGS_RETRY_BASE_DELAY = env.float("SALESWINGS_RETRY_BASE_DELAY", default=1.0)
+SALESWINGS_RETRY_MAX_DELAY = env.float("SALESWINGS_RETRY_MAX_DELAY", default=30.0)
 
 # --- e-mail -----------------------------------------------------------------------------------
 
@@ -214,7 +273,24 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Warnings and errors of the sync, kept for SWLogShipper (Logger Options decide).
+        "ship": {"class": "syncapp.logshipping.ShippingHandler", "level": "WARNING"},
+    },
+    "root": {"handlers": ["console", "ship"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")}},
 }
+
+# --- the sandbox ---------------------------------------------------------------------------------
+
+# Credentials the sandbox's stand-ins accept (stored in the sandbox's settings row when it is
+# first used; `manage.py sandbox seed` prints them). Well known on purpose: the sandbox is a
+# local demo and test fixture, never a production service.
+SANDBOX_SALESWINGS_TOKEN = env.str("SANDBOX_SALESWINGS_TOKEN", default="sw-sandbox-token")
+SANDBOX_SF_USERNAME = env.str("SANDBOX_SF_USERNAME", default="sync@swstudio.sandbox")
+SANDBOX_SF_PASSWORD = env.str("SANDBOX_SF_PASSWORD", default="sandbox-password")
+SANDBOX_SF_CLIENT_ID = env.str("SANDBOX_SF_CLIENT_ID", default="swstudio-sandbox-client-id")
+SANDBOX_SF_CLIENT_SECRET = env.str(
+    "SANDBOX_SF_CLIENT_SECRET", default="swstudio-sandbox-client-secret"
+)

@@ -46,3 +46,43 @@ def check_sandbox_off(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.compatibility)
+def check_salesforce_connection(app_configs, **kwargs):
+    from syncapp.salesforce.config import config_from_settings
+    from syncapp.salesforce.errors import ConfigurationError
+
+    try:
+        config = config_from_settings()
+    except ConfigurationError as exc:
+        return [checks.Error(str(exc), id="swstudio.E020")]
+    errors = []
+    if config.is_sandbox and not settings.SANDBOX_ENABLED:
+        errors.append(
+            checks.Error(
+                "No Salesforce org is configured and the sandbox is off.",
+                hint="Set SALESFORCE_LOGIN_URL and credentials (docs/salesforce-connection.md).",
+                id="swstudio.E021",
+            )
+        )
+    if config.jwt_key_file:
+        try:
+            with open(config.jwt_key_file):
+                pass
+        except OSError as exc:
+            errors.append(
+                checks.Error(
+                    f"SALESFORCE_JWT_KEY_FILE cannot be read: {exc.strerror}.",
+                    id="swstudio.E022",
+                )
+            )
+    if not settings.SALESWINGS_API_URL and not settings.SANDBOX_ENABLED:
+        errors.append(
+            checks.Warning(
+                "SALESWINGS_API_URL is empty and the sandbox is off: the backend client needs "
+                "Studio Options' API Endpoint.",
+                id="swstudio.W020",
+            )
+        )
+    return errors

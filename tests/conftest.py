@@ -1,13 +1,38 @@
 import pytest
 
+from syncapp.engine import clients
 from syncapp.engine import cycle as cycle_engine
 from tests import factories
+from tests.fakes import FakeSalesforce, FakeSalesWings
 from tests.steps import BASIC
 
 
 @pytest.fixture(autouse=True)
 def _basic_workflow(settings):
     settings.SWSTUDIO_WORKFLOW = BASIC
+    # Unit tests have no org: no preflight (tests that want one set it), and retries of the
+    # network clients do not sleep.
+    settings.SWSTUDIO_PREFLIGHT = []
+    settings.SALESFORCE_RETRY_BASE_DELAY = 0
+    settings.SALESWINGS_RETRY_BASE_DELAY = 0
+
+
+class Network:
+    """The two fake clients every test gets at the network seam (`syncapp.engine.clients`)."""
+
+    def __init__(self):
+        self.sf = FakeSalesforce()
+        self.sw = FakeSalesWings()
+
+
+@pytest.fixture(autouse=True)
+def network(monkeypatch, request):
+    net = Network()
+    if "real_clients" in request.keywords:
+        return net
+    monkeypatch.setattr(clients, "salesforce", lambda: net.sf)
+    monkeypatch.setattr(clients, "saleswings", lambda: net.sw)
+    return net
 
 
 @pytest.fixture
@@ -51,3 +76,7 @@ def job_queue(monkeypatch):
     # would have done.
     monkeypatch.setattr(cycle_engine.transaction, "on_commit", lambda fn, using=None: fn())
     return queue
+
+
+# The seeded world (tests/world.py) for tests that run whole cycles.
+from tests.world import real_workflow, world  # noqa: E402, F401

@@ -1,0 +1,144 @@
+"""HTTP control of the sandbox, for tests and demos: faults, counters, churn.
+
+Open to anyone who can reach the sandbox: it is a local stand-in, never deployed
+(the product's `manage.py check --deploy` warns when SANDBOX_ENABLED is on).
+"""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import churn, runtime
+from .models import SfSession
+
+FAULT_FIELDS = [
+    "validation_rules",
+    "lock_row_rate",
+    "server_error_rate",
+    "server_error_status",
+    "latency_ms",
+    "session_expiry_calls",
+    "daily_api_limit",
+    "sw_error_rate",
+    "sw_rate_limit_rate",
+    "sw_latency_ms",
+    "auto_churn",
+    "churn_interval_seconds",
+    "churn_size",
+]
+DEFAULTS = {
+    "validation_rules": [],
+    "lock_row_rate": 0.0,
+    "server_error_rate": 0.0,
+    "server_error_status": 503,
+    "latency_ms": 0,
+    "session_expiry_calls": None,
+    "daily_api_limit": 100000,
+    "sw_error_rate": 0.0,
+    "sw_rate_limit_rate": 0.0,
+    "sw_latency_ms": 0,
+    "auto_churn": True,
+    "churn_interval_seconds": 60,
+    "churn_size": 25,
+}
+
+
+def _error(status, code, message, **extra):
+    return JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
+
+
+def faults_json(cfg):
+    return {name: getattr(cfg, name) for name in FAULT_FIELDS}
+
+
+def apply_faults(cfg, changes):
+    """Set fault fields from a dict; raises ValidationError (nothing saved) on bad input."""
+    unknown = sorted(set(changes) - set(FAULT_FIELDS))
+    if unknown:
+        raise ValidationError({k: ["Unknown setting."] for k in unknown})
+    for name, value in changes.items():
+        field = cfg._meta.get_field(name)
+        if name != "validation_rules":
+            if value is None and not field.null:
+                raise ValidationError({name: ["May not be null."]})
+            if value is not None:
+                expected = (bool,) if name == "auto_churn" else (int, float)
+                if not isinstance(value, expected) or (
+                    name != "auto_churn" and isinstance(value, bool)
+                ):
+                    raise ValidationError({name: ["Wrong type."]})
+                if field.get_internal_type() == "PositiveIntegerField" or (
+                    field.get_internal_type() == "PositiveSmallIntegerField"
+                ):
+                    if value != int(value):
+                        raise ValidationError({name: ["Must be an integer."]})
+                    value = int(value)
+        setattr(cfg, name, value)
+    cfg.full_clean()
+    cfg.save()
+
+
+@csrf_exempt
+def faults(request):
+    cfg = runtime.load_settings()
+    if request.method == "GET":
+        return JsonResponse(faults_json(cfg))
+    if request.method not in ("PUT", "PATCH", "DELETE"):
+        return _error(405, "method_not_allowed", "Use GET, PUT/PATCH (change) or DELETE (reset).")
+    if request.method == "DELETE":
+        changes = dict(DEFAULTS)
+    else:
+        try:
+            changes = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(400, "bad_request", f"The body is not valid JSON: {exc}")
+        if not isinstance(changes, dict):
+            return _error(400, "bad_request", "The body must be a JSON object of settings.")
+    try:
+        apply_faults(cfg, changes)
+    except ValidationError as exc:
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        return _error(400, "bad_request", "Invalid fault settings.", details=details)
+    return JsonResponse(faults_json(cfg))
+
+
+def stats_json():
+    cfg = runtime.load_settings()
+    counters = runtime.all_counters()
+    used = counters.get("sf.api_calls", 0)
+    return {
+        "salesforce": {
+            "apiUsed": used,
+            "apiMax": cfg.daily_api_limit,
+            "apiRemaining": max(0, cfg.daily_api_limit - used),
+            "sessions": SfSession.objects.count(),
+        },
+        "counters": counters,
+    }
+
+
+@csrf_exempt
+def stats(request):
+    if request.method != "GET":
+        return _error(405, "method_not_allowed", "Use GET.")
+    return JsonResponse(stats_json())
+
+
+@csrf_exempt
+def reset_counters(request):
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "Use POST.")
+    runtime.reset_counters()
+    return JsonResponse({"reset": True, **stats_json()})
+
+
+@csrf_exempt
+def churn_now(request):
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "Use POST.")
+    raw = request.GET.get("size", "25")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100000:
+        return _error(400, "bad_request", "size must be an integer from 1 to 100000.")
+    return JsonResponse({"churned": churn.churn(int(raw))})

@@ -1,0 +1,148 @@
+"""`manage.py sandbox seed|churn|stats|faults|reset-counters|credentials`."""
+
+import datetime as dt
+import json
+import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from sandbox import churn, control_views, runtime, seed
+
+
+def _share(value):
+    v = float(value)
+    if not 0 <= v <= 1:
+        raise ValueError(value)
+    return v
+
+
+def _count(value):
+    v = int(value)
+    if v < 0:
+        raise ValueError(value)
+    return v
+
+
+class Command(BaseCommand):
+    help = "Manage the sandbox (local stand-ins for Salesforce and the SalesWings backend)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        s = sub.add_parser("seed", help="Build a fresh world (replaces the current one).")
+        defaults = seed.Sizes()
+        s.add_argument("--prospects", type=_count, default=defaults.prospects)
+        s.add_argument("--leads", type=_count, default=defaults.leads)
+        s.add_argument("--contacts", type=_count, default=defaults.contacts)
+        s.add_argument("--accounts", type=_count, default=defaults.accounts)
+        s.add_argument("--opportunities", type=_count, default=defaults.opportunities)
+        s.add_argument(
+            "--match-share",
+            type=_share,
+            default=defaults.match_share,
+            help="Share (0-1) of Leads and Contacts whose e-mail is a prospect's.",
+        )
+        s.add_argument(
+            "--activities-per-prospect", type=_count, default=defaults.activities_per_prospect
+        )
+        s.add_argument("--seed", type=int, default=42, help="Random seed (reproducible world).")
+        s.add_argument(
+            "--base-time",
+            help="ISO date-time every generated time is relative to (default: now, to the "
+            "hour). Give it too for a byte-identical world.",
+        )
+        s.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when a world already exists."
+        )
+        c = sub.add_parser("churn", help="Advance the SalesWings world once.")
+        c.add_argument("--size", type=_count, default=25)
+        c.add_argument("--seed", type=int, default=None)
+        sub.add_parser("stats", help="Counters: API calls, faults by kind, records written.")
+        sub.add_parser("reset-counters", help="Zero every counter (API usage included).")
+        f = sub.add_parser("faults", help="Show the fault settings, or change them.")
+        f.add_argument("--set", help="JSON object of changes, e.g. '{\"lock_row_rate\": 0.1}'")
+        f.add_argument("--reset", action="store_true", help="Back to no faults.")
+        sub.add_parser("credentials", help="Print what the product needs to connect.")
+
+    def handle(self, *args, action, **opts):
+        getattr(self, "do_" + action.replace("-", "_"))(**opts)
+
+    def do_seed(self, **o):
+        if o["if_empty"] and not seed.is_empty():
+            self.stdout.write("Sandbox: a world already exists; not seeding (--if-empty).")
+            self.do_credentials()
+            return
+        if o["base_time"]:
+            try:
+                base = dt.datetime.fromisoformat(o["base_time"])
+            except ValueError:
+                raise CommandError(f"--base-time: not an ISO date-time: {o['base_time']}") from None
+            if base.tzinfo is None:
+                base = base.replace(tzinfo=dt.UTC)
+        else:
+            base = timezone.now().replace(minute=0, second=0, microsecond=0)
+        sizes = seed.Sizes(
+            prospects=o["prospects"],
+            leads=o["leads"],
+            contacts=o["contacts"],
+            accounts=o["accounts"],
+            opportunities=o["opportunities"],
+            match_share=o["match_share"],
+            activities_per_prospect=o["activities_per_prospect"],
+        )
+        started = time.perf_counter()
+        written = seed.seed(sizes, o["seed"], base)
+        took = time.perf_counter() - started
+        summary = ", ".join(f"{k} {v}" for k, v in written.items())
+        self.stdout.write(f"Sandbox seeded in {took:.1f} s (seed {o['seed']}): {summary}")
+        self.do_credentials()
+
+    def do_credentials(self, **o):
+        cfg = runtime.load_settings()
+        base = settings.SANDBOX_BASE_URL.rstrip("/")
+        self.stdout.write(
+            "\n".join(
+                [
+                    "SalesWings stand-in:",
+                    f"  API endpoint   {base}/sandbox/saleswings/api/v1",
+                    f"  API token      {cfg.saleswings_token}",
+                    "Salesforce stand-in:",
+                    f"  instance URL   {base}",
+                    f"  token URL      {base}/services/oauth2/token",
+                    f"  username       {cfg.sf_username}",
+                    f"  password       {cfg.sf_password}",
+                    f"  client id      {cfg.sf_client_id}",
+                    f"  client secret  {cfg.sf_client_secret}",
+                ]
+            )
+        )
+
+    def do_churn(self, size, seed=None, **o):
+        self.stdout.write(json.dumps(churn.churn(size, seed=seed)))
+
+    def do_stats(self, **o):
+        self.stdout.write(json.dumps(control_views.stats_json(), indent=2))
+
+    def do_reset_counters(self, **o):
+        runtime.reset_counters()
+        self.stdout.write("Sandbox counters reset.")
+
+    def do_faults(self, set=None, reset=False, **o):
+        cfg = runtime.load_settings()
+        changes = dict(control_views.DEFAULTS) if reset else {}
+        if set:
+            try:
+                extra = json.loads(set)
+            except ValueError as exc:
+                raise CommandError(f"--set: not JSON: {exc}") from None
+            if not isinstance(extra, dict):
+                raise CommandError("--set: must be a JSON object")
+            changes.update(extra)
+        if changes:
+            try:
+                control_views.apply_faults(cfg, changes)
+            except ValidationError as exc:
+                raise CommandError(f"Invalid fault settings: {exc}") from None
+        self.stdout.write(json.dumps(control_views.faults_json(cfg), indent=2))

@@ -1,0 +1,573 @@
+"""Reading and writing the Salesforce stand-in's records.
+
+Writes are planned first (every record checked, its per-record errors collected) and applied
+afterwards in one transaction, so `allOrNone` is a matter of not applying. Updates are applied
+with one `executemany` per distinct set of fields: a 200-record collection PATCH costs a single
+SELECT (existence, converted, e-mail) and one batched UPDATE.
+"""
+
+import datetime as dt
+import fnmatch
+import random
+import re
+import zlib
+from array import array
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .errors import SfApiError
+from .ids import make_id, parse_id
+from .models import SfQueryCursor
+from .schema import get_sobject
+from .soql import compile_order, compile_where, parse
+
+PAGE_SIZE = 2000
+MAX_COLLECTION = 200
+CURSOR_TTL = dt.timedelta(hours=1)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def sf_datetime(value):
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{value.microsecond // 1000:03d}+0000"
+    )
+
+
+def to_json(f, value, sobj=None):
+    if value is None:
+        return None
+    if f.type == "id":
+        return sobj.make_id(value)
+    if f.type == "datetime":
+        return sf_datetime(value)
+    if f.type == "date":
+        return value.isoformat()
+    if f.type == "double":
+        return float(value)
+    return value
+
+
+def record_json(sobj, fields, row, version):
+    """row: (pk, *values in fields order)."""
+    rid = sobj.make_id(row[0])
+    out = {
+        "attributes": {
+            "type": sobj.name,
+            "url": f"/services/data/v{version}/sobjects/{sobj.name}/{rid}",
+        }
+    }
+    for f, v in zip(fields, row[1:], strict=True):
+        out[f.api] = rid if f.type == "id" else to_json(f, v)
+    return out
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def _locator(cursor_pk, offset):
+    return f"{make_id('01g', cursor_pk)}-{offset}"
+
+
+def run_query(soql, include_deleted, version, page_size=PAGE_SIZE):
+    q = parse(soql)
+    sobj = q.sobject
+    qs = sobj.model.objects.all()
+    if not include_deleted:
+        qs = qs.filter(is_deleted=False)
+    if q.where is not None:
+        qs = qs.filter(compile_where(sobj, q.where))
+    if q.count:
+        total = qs.count()
+        total = max(0, total - q.offset)
+        if q.limit is not None:
+            total = min(total, q.limit)
+        return {"totalSize": total, "done": True, "records": []}
+    qs = qs.order_by(*compile_order(q))
+    end = None if q.limit is None else q.offset + q.limit
+    attrs = [f.attr for f in q.fields]
+    first_end = q.offset + page_size + 1 if end is None else min(end, q.offset + page_size + 1)
+    rows = list(qs.values_list("pk", *attrs)[q.offset : first_end])
+    if len(rows) <= page_size:
+        records = [record_json(sobj, q.fields, r, version) for r in rows]
+        return {"totalSize": len(records), "done": True, "records": records}
+    # More than a page: snapshot the matching keys, as Salesforce's query cursor does.
+    pks = list(qs.values_list("pk", flat=True)[q.offset : end])
+    now = timezone.now()
+    SfQueryCursor.objects.filter(created_at__lt=now - CURSOR_TTL).delete()
+    cursor = SfQueryCursor.objects.create(
+        created_at=now,
+        soql=soql,
+        sobject=sobj.name,
+        fields=[f.api for f in q.fields],
+        pks=array("q", pks).tobytes(),
+        total=len(pks),
+        include_deleted=include_deleted,
+        page_size=page_size,
+    )
+    records = [record_json(sobj, q.fields, r, version) for r in rows[:page_size]]
+    return {
+        "totalSize": len(pks),
+        "done": False,
+        "nextRecordsUrl": f"/services/data/v{version}/query/{_locator(cursor.pk, page_size)}",
+        "records": records,
+    }
+
+
+def query_more(locator, version):
+    head, _, offset = locator.partition("-")
+    cursor_pk = parse_id(head, "01g")
+    cursor = (
+        SfQueryCursor.objects.filter(pk=cursor_pk).first()
+        if cursor_pk is not None and offset.isdigit()
+        else None
+    )
+    if cursor is None:
+        raise SfApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+    offset = int(offset)
+    sobj = get_sobject(cursor.sobject)
+    fields = [sobj.field(name) for name in cursor.fields]
+    pks = array("q")
+    pks.frombytes(bytes(cursor.pks))
+    page = list(pks[offset : offset + cursor.page_size])
+    qs = sobj.model.objects.filter(pk__in=page)
+    if not cursor.include_deleted:
+        qs = qs.filter(is_deleted=False)
+    found = {r[0]: r for r in qs.values_list("pk", *[f.attr for f in fields])}
+    records = [record_json(sobj, fields, found[pk], version) for pk in page if pk in found]
+    nxt = offset + cursor.page_size
+    out = {"totalSize": cursor.total, "done": nxt >= cursor.total, "records": records}
+    if nxt < cursor.total:
+        out["nextRecordsUrl"] = f"/services/data/v{version}/query/{_locator(cursor.pk, nxt)}"
+    return out
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+def _err(code, message, fields=()):
+    return {"statusCode": code, "message": message, "fields": list(fields)}
+
+
+def _json_error(f, value, expected):
+    return SfApiError(
+        400,
+        "JSON_PARSER_ERROR",
+        f"Cannot deserialize instance of {expected} from value {value!r} for field {f.api}",
+    )
+
+
+def convert(sobj, f, value, errors):
+    """A JSON value for field f as stored; per-record problems are appended to errors,
+    unparseable values fail the whole request (as Salesforce's JSON parser does)."""
+    if value is None or (value == "" and f.type not in ("boolean",)):
+        if f.type == "boolean":
+            return False
+        return None
+    t = f.type
+    if t == "boolean":
+        if not isinstance(value, bool):
+            raise _json_error(f, value, "boolean")
+        return value
+    if t == "double":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise _json_error(f, value, "double")
+        try:
+            return float(value)
+        except ValueError:
+            raise _json_error(f, value, "double") from None
+    if t == "datetime":
+        if not isinstance(value, str):
+            raise _json_error(f, value, "datetime")
+        try:
+            v = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                v = dt.datetime.fromisoformat(value[:-2] + ":" + value[-2:])
+            except ValueError:
+                raise _json_error(f, value, "datetime") from None
+        return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
+    if t == "date":
+        try:
+            return dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise _json_error(f, value, "date") from None
+    if isinstance(value, (dict, list)):
+        raise _json_error(f, value, "string")
+    value = value if isinstance(value, str) else str(value).lower()
+    if t == "reference":
+        targets = [get_sobject(name) for name in f.reference_to]
+        if not any(s.parse_id(value) is not None for s in targets):
+            errors.append(
+                _err(
+                    "MALFORMED_ID",
+                    f"{f.label}: id value of incorrect type: {value}",
+                    [f.api],
+                )
+            )
+        return value
+    if f.length and len(value) > f.length:
+        errors.append(
+            _err(
+                "STRING_TOO_LONG",
+                f"{f.label}: data value too large: {value[:40]} (max length={f.length})",
+                [f.api],
+            )
+        )
+    if t == "email" and not _EMAIL.match(value):
+        errors.append(
+            _err("INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {value}", [f.api])
+        )
+    return value
+
+
+class Plan:
+    """One record's fate: an error list, or an insert / update with its stored values."""
+
+    __slots__ = ("sobj", "op", "pk", "values", "errors", "created", "ext")
+
+    def __init__(self, sobj):
+        self.sobj = sobj
+        self.op = None
+        self.pk = None
+        self.values = {}
+        self.errors = []
+        self.created = False
+        self.ext = None
+
+    def result(self, upsert=False):
+        rid = self.sobj.make_id(self.pk) if self.pk is not None else None
+        if self.errors:
+            out = {"id": rid, "success": False, "errors": self.errors}
+        else:
+            out = {"id": rid, "success": True, "errors": []}
+        if upsert:
+            out["created"] = bool(self.created) and not self.errors
+        return out
+
+
+def _body_fields(sobj, record, plan, mode):
+    """Convert a record's fields; unknown fields fail the request."""
+    not_writable = []
+    for key, value in record.items():
+        if key == "attributes" or (key.lower() == "id"):
+            continue
+        f = sobj.field(key)
+        if f is None:
+            raise SfApiError(
+                400,
+                "INVALID_FIELD",
+                f"No such column '{key}' on sobject of type {sobj.name}",
+                [key],
+            )
+        if (mode == "create" and not f.createable) or (mode == "update" and not f.updateable):
+            not_writable.append(f.api)
+            continue
+        plan.values[f.attr] = convert(sobj, f, value, plan.errors)
+        if f.attr == "email" and hasattr(sobj.model, "email_lower"):
+            email = plan.values["email"]
+            plan.values["email_lower"] = email.lower() if email else None
+    if not_writable:
+        plan.errors.append(
+            _err(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(not_writable)}. Please check the "
+                "security settings of this field and verify that it is read/write for your "
+                "profile or permission set.",
+                not_writable,
+            )
+        )
+
+
+def _stable_share(key):
+    return (zlib.crc32(key.encode()) % 10000) / 10000.0
+
+
+def _apply_faults(sobj, plans, existing_email, cfg, counts):
+    rules = [
+        r
+        for r in (cfg.validation_rules or [])
+        if isinstance(r, dict) and r.get("object", "*") in ("*", sobj.name)
+    ]
+    for i, p in enumerate(plans):
+        if p.errors:
+            continue
+        if rules:
+            email = p.values.get("email", existing_email.get(p.pk)) or ""
+            key = sobj.make_id(p.pk) if p.pk is not None else f"{email}#{p.ext or i}"
+            for rule in rules:
+                pattern = rule.get("emailPattern")
+                share = rule.get("share")
+                if pattern and not fnmatch.fnmatch(email.lower(), str(pattern).lower()):
+                    continue
+                if share is not None and _stable_share(key) >= float(share):
+                    continue
+                p.errors.append(
+                    _err(
+                        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                        rule.get("message") or "Rejected by a sandbox validation rule",
+                        rule.get("fields") or [],
+                    )
+                )
+                counts["sf.fault.FIELD_CUSTOM_VALIDATION_EXCEPTION"] += 1
+                break
+        if not p.errors and cfg.lock_row_rate and random.random() < cfg.lock_row_rate:
+            p.errors.append(
+                _err(
+                    "UNABLE_TO_LOCK_ROW",
+                    "unable to obtain exclusive access to this record or 1 records: "
+                    + (sobj.make_id(p.pk) if p.pk else "new record"),
+                )
+            )
+            counts["sf.fault.UNABLE_TO_LOCK_ROW"] += 1
+
+
+def plan_records(sobj, records, mode, cfg, counts, ext_field=None):
+    """mode: create | update | upsert."""
+    plans = [Plan(sobj) for _ in records]
+    for rec, p in zip(records, plans, strict=True):
+        if not isinstance(rec, dict):
+            raise SfApiError(400, "JSON_PARSER_ERROR", "Each record must be a JSON object")
+        record_mode = "update" if mode == "update" else "create"
+        _body_fields(sobj, rec, p, record_mode if mode != "upsert" else "create")
+        rid = next((v for k, v in rec.items() if k.lower() == "id"), None)
+        if mode == "create":
+            p.op = "insert"
+            if rid is not None:
+                p.errors.append(
+                    _err(
+                        "INVALID_FIELD_FOR_INSERT_UPDATE",
+                        "cannot specify Id in an insert call",
+                        ["Id"],
+                    )
+                )
+        elif mode == "update":
+            p.op = "update"
+            p.pk = sobj.parse_id(rid) if isinstance(rid, str) else None
+            if p.pk is None:
+                p.errors.append(
+                    _err(
+                        "MALFORMED_ID",
+                        f"{sobj.name} ID: id value of incorrect type: {rid}",
+                        ["Id"],
+                    )
+                    if rid is not None
+                    else _err("MISSING_ARGUMENT", "Id not specified in an update call", [])
+                )
+        else:
+            p.ext = rec.get(ext_field.api) if ext_field.api != "Id" else rid
+            if p.ext in (None, ""):
+                p.errors.append(
+                    _err("MISSING_ARGUMENT", f"{ext_field.api} not specified", [ext_field.api])
+                )
+
+    # Resolve upserts to inserts or updates.
+    if mode == "upsert":
+        seen = set()
+        wanted = [p.ext for p in plans if p.ext not in (None, "")]
+        matches = {}
+        if ext_field.api == "Id":
+            for p in plans:
+                p.pk = sobj.parse_id(p.ext) if isinstance(p.ext, str) else None
+        else:
+            rows = sobj.model.objects.filter(
+                is_deleted=False, **{f"{ext_field.attr}__in": wanted}
+            ).values_list(ext_field.attr, "pk")
+            for value, pk in rows:
+                matches.setdefault(value, []).append(pk)
+        for p in plans:
+            if p.errors and p.ext in (None, ""):
+                continue
+            if ext_field.api != "Id":
+                if p.ext in seen:
+                    p.errors.append(
+                        _err(
+                            "DUPLICATE_EXTERNAL_ID",
+                            f"Duplicate external id specified: {p.ext}",
+                            [ext_field.api],
+                        )
+                    )
+                    continue
+                seen.add(p.ext)
+                found = matches.get(p.ext, [])
+                if len(found) > 1:
+                    p.errors.append(
+                        _err(
+                            "DUPLICATE_EXTERNAL_ID",
+                            f"{ext_field.api}: more than one record found for external id "
+                            f"field: {[sobj.make_id(pk) for pk in found]}",
+                            [ext_field.api],
+                        )
+                    )
+                    continue
+                p.pk = found[0] if found else None
+                p.values[ext_field.attr] = p.ext
+            if p.pk is None:
+                p.op, p.created = "insert", True
+            else:
+                p.op = "update"
+                for attr in [
+                    f.attr
+                    for f in sobj.fields
+                    if f.attr in p.values and not f.updateable and f is not ext_field
+                ]:
+                    p.values.pop(attr)
+
+    # Existing rows of updates: present, not deleted, not converted; their e-mails.
+    update_pks = [p.pk for p in plans if p.op == "update" and p.pk is not None]
+    existing, existing_email = {}, {}
+    if update_pks:
+        cols = ["pk", "is_deleted"]
+        has_conv = sobj.name == "Lead"
+        if has_conv:
+            cols.append("is_converted")
+        has_email = hasattr(sobj.model, "email")
+        if has_email:
+            cols.append("email")
+        for row in sobj.model.objects.filter(pk__in=update_pks).values_list(*cols):
+            existing[row[0]] = row
+            if has_email:
+                existing_email[row[0]] = row[-1]
+        for p in plans:
+            if p.op != "update" or p.pk is None or p.errors:
+                continue
+            row = existing.get(p.pk)
+            if row is None:
+                p.errors.append(
+                    _err("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["Id"])
+                )
+            elif row[1]:
+                p.errors.append(_err("ENTITY_IS_DELETED", "entity is deleted", []))
+            elif has_conv and row[2]:
+                p.errors.append(
+                    _err("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", [])
+                )
+
+    # Required fields on insert.
+    required = [f for f in sobj.fields if f.required]
+    for p in plans:
+        if p.op == "insert" and not p.errors:
+            missing = [f.api for f in required if p.values.get(f.attr) in (None, "")]
+            if missing:
+                p.errors.append(
+                    _err(
+                        "REQUIRED_FIELD_MISSING",
+                        f"Required fields are missing: [{', '.join(missing)}]",
+                        missing,
+                    )
+                )
+    # Unique external ids on insert (SW_Activity_Id__c).
+    for f in sobj.fields:
+        if not f.unique:
+            continue
+        new_values = [
+            p.values.get(f.attr) for p in plans if p.op == "insert" and p.values.get(f.attr)
+        ]
+        if not new_values:
+            continue
+        taken = dict(
+            sobj.model.objects.filter(**{f"{f.attr}__in": new_values}).values_list(f.attr, "pk")
+        )
+        seen = set()
+        for p in plans:
+            v = p.values.get(f.attr)
+            if p.op == "insert" and v and not p.errors and (v in taken or v in seen):
+                other = sobj.make_id(taken[v]) if v in taken else "(this request)"
+                p.errors.append(
+                    _err(
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {f.api} duplicates value on record with id: "
+                        f"{other}",
+                        [f.api],
+                    )
+                )
+            seen.add(v)
+
+    _apply_faults(sobj, plans, existing_email, cfg, counts)
+    return plans
+
+
+def rollback_all(plans):
+    for p in plans:
+        if not p.errors:
+            p.errors.append(
+                _err(
+                    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                    "Record rolled back because not all records were valid and the request "
+                    "was using AllOrNone header",
+                )
+            )
+            if p.created:
+                p.pk = None
+
+
+def apply_plans(plans, counts):
+    """Write every plan without errors, in one transaction."""
+    now = timezone.now()
+    good = [p for p in plans if not p.errors]
+    if not good:
+        return
+    adapt = connection.ops
+    with transaction.atomic():
+        by_model = {}
+        for p in good:
+            by_model.setdefault(p.sobj.name, []).append(p)
+        for plist in by_model.values():
+            sobj = plist[0].sobj
+            model = sobj.model
+            inserts = [p for p in plist if p.op == "insert"]
+            if inserts:
+                objs = []
+                for p in inserts:
+                    values = dict(p.values)
+                    values.update(created_date=now, last_modified_date=now, system_modstamp=now)
+                    if sobj.name == "User":
+                        values["name"] = " ".join(
+                            x for x in (values.get("first_name"), values.get("last_name")) if x
+                        )
+                    objs.append(model(**{k: v for k, v in values.items() if v is not None}))
+                model.objects.bulk_create(objs)
+                for p, obj in zip(inserts, objs, strict=True):
+                    p.pk = obj.pk
+            groups = {}
+            for p in plist:
+                if p.op == "update":
+                    groups.setdefault(tuple(sorted(p.values)), []).append(p)
+            table = adapt.quote_name(sobj.table)
+            for attrs, group in groups.items():
+                fields = [model._meta.get_field(a) for a in attrs]
+                sets = ", ".join(f"{adapt.quote_name(f.column)} = %s" for f in fields)
+                sql = (
+                    f"UPDATE {table} SET {sets}{', ' if sets else ''}"
+                    "last_modified_date = %s, system_modstamp = %s WHERE id = %s"
+                )
+                stamp = adapt.adapt_datetimefield_value(now)
+                params = [
+                    [f.get_db_prep_value(p.values[f.attname], connection) for f in fields]
+                    + [stamp, stamp, p.pk]
+                    for p in group
+                ]
+                with connection.cursor() as cur:
+                    cur.executemany(sql, params)
+            counts[f"sf.records_written.{sobj.name}"] += len(plist)
+
+
+def delete_records(sobj, pks):
+    now = timezone.now()
+    sobj.model.objects.filter(pk__in=pks).update(
+        is_deleted=True, last_modified_date=now, system_modstamp=now
+    )
+
+
+def fetch_record(sobj, pk, version, fields=None):
+    fields = fields or sobj.fields
+    row = (
+        sobj.model.objects.filter(pk=pk, is_deleted=False)
+        .values_list("pk", *[f.attr for f in fields])
+        .first()
+    )
+    if row is None:
+        return None
+    return record_json(sobj, fields, row, version)

@@ -1,0 +1,277 @@
+"""The SalesWings backend stand-in: API v1 exactly as docs/saleswings-api.md describes."""
+
+import datetime as dt
+import functools
+import hmac
+import json
+import logging
+import random
+import time
+
+from django.db.models import Q
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from . import churn, runtime
+from .errors import SwApiError
+from .models import SandboxSettings, SwActivity, SwProspect, SwReceived, SwScore, SwTag
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES = 500
+
+
+def iso(value):
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def prospect_json(p):
+    return {
+        "id": p.id,
+        "seq": p.seq,
+        "email": p.email,
+        "firstName": p.first_name,
+        "lastName": p.last_name,
+        "lifecycle": p.lifecycle,
+        "mergedInto": p.merged_into,
+        "temperature": p.temperature,
+        "lastVisit": iso(p.last_visit),
+        "favorite": p.favorite,
+        "assignee": p.assignee,
+        "tags": list(p.tags or []),
+        "scores": dict(p.scores or {}),
+        "updatedAt": iso(p.updated_at),
+    }
+
+
+def activity_json(a):
+    return {
+        "id": a.id,
+        "seq": a.seq,
+        "prospectId": a.prospect_id,
+        "type": a.type,
+        "occurredAt": iso(a.occurred_at),
+        "url": a.url,
+        "title": a.title,
+        "details": a.details or {},
+    }
+
+
+def _error(status, code, message, headers=None):
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    for k, v in (headers or {}).items():
+        response[k] = v
+    return response
+
+
+def sw_api(methods):
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, **kwargs):
+            counts = runtime.Counts()
+            counts["sw.requests"] += 1
+            try:
+                cfg = runtime.load_settings()
+                auth = request.headers.get("Authorization", "")
+                token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+                if not token or not hmac.compare_digest(
+                    token.encode(), cfg.saleswings_token.encode()
+                ):
+                    counts["sw.rejected.invalid_token"] += 1
+                    raise SwApiError(
+                        401,
+                        "invalid_token",
+                        "Missing or invalid API token (send Authorization: Bearer <token>).",
+                    )
+                if request.method not in methods:
+                    raise SwApiError(
+                        405,
+                        "method_not_allowed",
+                        f"{request.method} is not allowed here; use {', '.join(methods)}.",
+                    )
+                counts[f"sw.op.{view.__name__}"] += 1
+                if cfg.sw_latency_ms:
+                    time.sleep(cfg.sw_latency_ms / 1000)
+                if cfg.sw_rate_limit_rate and random.random() < cfg.sw_rate_limit_rate:
+                    counts["sw.fault.rate_limited"] += 1
+                    raise SwApiError(
+                        429, "rate_limited", "Too many requests.", headers={"Retry-After": "1"}
+                    )
+                if cfg.sw_error_rate and random.random() < cfg.sw_error_rate:
+                    counts["sw.fault.unavailable"] += 1
+                    raise SwApiError(503, "unavailable", "Temporarily unavailable (injected).")
+                return view(request, cfg, counts, **kwargs)
+            except SwApiError as exc:
+                return _error(exc.status, exc.code, exc.message, exc.headers)
+            except Exception:
+                log.exception("sandbox SalesWings stand-in failed")
+                counts["sw.internal_errors"] += 1
+                return _error(500, "server_error", "An unexpected error occurred.")
+            finally:
+                counts.flush()
+
+        return wrapper
+
+    return decorate
+
+
+def _int_param(request, name, default, low, high):
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SwApiError(400, "bad_request", f"'{name}' must be an integer, got {raw!r}.") from None
+    if not low <= value <= high:
+        raise SwApiError(400, "bad_request", f"'{name}' must be between {low} and {high}.")
+    return value
+
+
+def _page(request):
+    since = _int_param(request, "since", 0, 0, 2**62)
+    limit = _int_param(request, "limit", 500, 1, 1000)
+    return since, limit
+
+
+def _body(request):
+    try:
+        return json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SwApiError(400, "bad_request", f"The body is not valid JSON: {exc}") from None
+
+
+@sw_api(["GET"])
+def account(request, cfg, counts):
+    return JsonResponse({"account": {"id": "acc_1", "name": "Acme Corp"}})
+
+
+@sw_api(["GET"])
+def tags(request, cfg, counts):
+    return JsonResponse(
+        {
+            "tags": [
+                {"id": t.id, "name": t.name, "description": t.description}
+                for t in SwTag.objects.order_by("id")
+            ]
+        }
+    )
+
+
+@sw_api(["GET"])
+def scores(request, cfg, counts):
+    return JsonResponse(
+        {
+            "scores": [
+                {"id": s.id, "name": s.name, "description": s.description}
+                for s in SwScore.objects.order_by("id")
+            ]
+        }
+    )
+
+
+def _maybe_churn(cfg, counts):
+    """Advance the world at most once per churn interval, claimed by one atomic UPDATE so
+    concurrent readers in several processes churn once."""
+    if not cfg.auto_churn:
+        return
+    now = timezone.now()
+    claimed = (
+        SandboxSettings.objects.filter(pk=cfg.pk, auto_churn=True)
+        .filter(
+            Q(last_churn_at__isnull=True)
+            | Q(last_churn_at__lte=now - dt.timedelta(seconds=cfg.churn_interval_seconds))
+        )
+        .update(last_churn_at=now)
+    )
+    if claimed:
+        churn.churn(cfg.churn_size)
+        counts["sw.auto_churns"] += 1
+
+
+@sw_api(["GET"])
+def prospects(request, cfg, counts):
+    since, limit = _page(request)
+    if since > 0:
+        _maybe_churn(cfg, counts)
+    rows = list(SwProspect.objects.filter(seq__gt=since).order_by("seq")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JsonResponse(
+        {
+            "prospects": [prospect_json(p) for p in rows],
+            "nextSince": rows[-1].seq if rows else since,
+            "hasMore": more,
+        }
+    )
+
+
+@sw_api(["GET"])
+def activities(request, cfg, counts):
+    since, limit = _page(request)
+    rows = list(SwActivity.objects.filter(seq__gt=since).order_by("seq")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JsonResponse(
+        {
+            "activities": [activity_json(a) for a in rows],
+            "nextSince": rows[-1].seq if rows else since,
+            "hasMore": more,
+        }
+    )
+
+
+@sw_api(["POST"])
+def metrics(request, cfg, counts):
+    body = _body(request)
+    if not isinstance(body, dict):
+        raise SwApiError(400, "bad_request", "The metrics must be a JSON object.")
+    SwReceived.objects.create(kind="metrics", received_at=timezone.now(), body=body)
+    return JsonResponse({"accepted": True}, status=202)
+
+
+def _list_of_objects(body, key):
+    items = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise SwApiError(400, "bad_request", f'The body must be {{"{key}": [object, ...]}}.')
+    if len(items) > MAX_ENTRIES:
+        raise SwApiError(
+            413, "too_large", f"At most {MAX_ENTRIES} {key} per call, got {len(items)}."
+        )
+    return items
+
+
+@sw_api(["POST"])
+def logs(request, cfg, counts):
+    entries = _list_of_objects(_body(request), "entries")
+    now = timezone.now()
+    SwReceived.objects.bulk_create(
+        [SwReceived(kind="log", received_at=now, body=e) for e in entries]
+    )
+    return JsonResponse({"accepted": len(entries)}, status=202)
+
+
+@sw_api(["POST"])
+def salesforce_changes(request, cfg, counts):
+    records = _list_of_objects(_body(request), "records")
+    for r in records:
+        if not isinstance(r.get("salesforceId"), str) or r.get("object") not in ("Lead", "Contact"):
+            raise SwApiError(
+                400,
+                "bad_request",
+                'Every change needs "salesforceId" (string) and "object" ("Lead" or "Contact").',
+            )
+    now = timezone.now()
+    SwReceived.objects.bulk_create(
+        [SwReceived(kind="change", received_at=now, body=r) for r in records]
+    )
+    return JsonResponse({"accepted": len(records)})
+
+
+@csrf_exempt
+def not_found(request, rest=""):
+    return _error(404, "not_found", f"No such endpoint: {request.path}")

@@ -1,0 +1,58 @@
+"""The logging handler that keeps the sync's warnings and errors for SWLogShipper.
+
+Imported by the LOGGING setting before the apps are ready: it imports models lazily.
+"""
+
+import logging
+import threading
+
+from django.db import connection
+from django.utils import timezone
+
+DEFAULT_NAMESPACE = "syncapp"
+MAX_MESSAGE = 4000
+
+_local = threading.local()
+
+
+class ShippingHandler(logging.Handler):
+    """Stores WARNING+ records of namespaces whose Logger Options ship to the backend.
+
+    Without a Logger Options row for a logger (or a parent namespace), records of the
+    `syncapp` namespace ship and others do not.
+    """
+
+    def __init__(self, level=logging.WARNING):
+        super().__init__(level=level)
+
+    def emit(self, record):
+        if getattr(_local, "busy", False) or record.levelno < logging.WARNING:
+            return
+        _local.busy = True  # our own DB writes must not log into ourselves
+        try:
+            if connection.in_atomic_block and connection.needs_rollback:
+                return
+            from syncapp.models import LoggerOptions, PendingLogEntry
+
+            rules = {r.logger: (r.level, r.ship_to_backend) for r in LoggerOptions.objects.all()}
+            rule = LoggerOptions.rule_for(record.name, rules)
+            if rule is None:
+                if not (
+                    record.name == DEFAULT_NAMESPACE
+                    or record.name.startswith(DEFAULT_NAMESPACE + ".")
+                ):
+                    return
+            else:
+                level, ship = rule
+                if not ship or record.levelno < logging.getLevelName(level):
+                    return
+            PendingLogEntry.objects.create(
+                time=timezone.now(),
+                level=record.levelname,
+                logger=record.name[:200],
+                message=self.format(record)[:MAX_MESSAGE],
+            )
+        except Exception:  # logging must never break the code that logs
+            pass
+        finally:
+            _local.busy = False
