@@ -1,18 +1,19 @@
 """The Connection section: the SalesWings token and the Salesforce check, and the gate they
 put on the sync switch.
 
-The clients are replaced at their module boundary (`syncapp.saleswings.connect`,
-`syncapp.salesforce.get_client`): these tests are about the page, not the network.
+The network is replaced at its seams: `syncapp.saleswings.connect`'s HTTP call (by a stand-in
+connect that stores the token the same way) and the fake org of `syncapp.engine.clients`.
+The browser test connects for real against the sandbox.
 """
-
-import sys
-import types
 
 import pytest
 from django.urls import reverse
 
+from syncapp import saleswings
 from syncapp.admin import connection
 from syncapp.models import Credential, SyncState
+from syncapp.salesforce.errors import SalesforceError
+from syncapp.saleswings.errors import AuthError, SalesWingsError
 
 pytestmark = pytest.mark.django_db
 
@@ -21,74 +22,34 @@ CONNECT = "admin:swstudio_setup_connect"
 GOOD_TOKEN = "sw_live_0123456789abcdef"
 
 
-class SalesWingsError(Exception):
-    pass
-
-
-class AuthError(SalesWingsError):
-    pass
-
-
-class SalesforceError(Exception):
-    pass
-
-
-def _fake_connect(token, user=None):
-    if token != GOOD_TOKEN:
-        raise AuthError("invalid_token: the token is not valid")
-    Credential.store(Credential.SALESWINGS_TOKEN, token, user=user, account_name="Acme Corp")
-    return {"account": {"id": "acc_1", "name": "Acme Corp"}}
-
-
 @pytest.fixture
-def clients(monkeypatch):
-    """Stand-in client modules; `clients.identity` decides what the org says."""
-    saleswings = types.ModuleType("syncapp.saleswings")
-    saleswings.connect = _fake_connect
-    sw_errors = types.ModuleType("syncapp.saleswings.errors")
-    sw_errors.AuthError, sw_errors.SalesWingsError = AuthError, SalesWingsError
+def backend(monkeypatch, settings):
+    """A backend that knows one token; no token in the environment."""
+    settings.SALESWINGS_API_TOKEN = ""
+    calls = []
 
-    state = types.SimpleNamespace(
-        identity={
-            "org_id": "00D000000000001",
-            "instance_url": "https://sandbox.my.salesforce.com",
-            "username": "integration@acme.example",
-            "daily_used": 2500,
-            "daily_max": 100000,
-        }
-    )
+    def connect(token, user=None):
+        calls.append(token)
+        if token != GOOD_TOKEN:
+            raise AuthError("invalid_token: the token is not valid")
+        Credential.store(Credential.SALESWINGS_TOKEN, token, user=user, account_name="Acme Corp")
+        return {"id": "acc_1", "name": "Acme Corp"}
 
-    class Client:
-        def identity(self):
-            if isinstance(state.identity, Exception):
-                raise state.identity
-            return state.identity
-
-    salesforce = types.ModuleType("syncapp.salesforce")
-    salesforce.get_client = Client
-    sf_errors = types.ModuleType("syncapp.salesforce.errors")
-    sf_errors.SalesforceError = SalesforceError
-    for name, module in {
-        "syncapp.saleswings": saleswings,
-        "syncapp.saleswings.errors": sw_errors,
-        "syncapp.salesforce": salesforce,
-        "syncapp.salesforce.errors": sf_errors,
-    }.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    return state
+    monkeypatch.setattr(saleswings, "connect", connect)
+    return calls
 
 
-def test_connect_stores_the_token_and_never_shows_it_again(clients, admin_client_sw):
+def test_connect_stores_the_token_and_never_shows_it_again(backend, admin_client_sw):
     response = admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN}, follow=True)
     assert response.status_code == 200
     assert Credential.reveal(Credential.SALESWINGS_TOKEN) == GOOD_TOKEN
     content = response.content.decode()
     assert GOOD_TOKEN not in content
-    assert "Acme Corp" in content and "…cdef" in content
+    assert "Connected to Acme Corp" in content and "…cdef" in content
     assert "Replace token" in content
 
 
-def test_a_refused_token_is_reported_on_the_field_and_not_stored(clients, admin_client_sw):
+def test_a_refused_token_is_reported_on_the_field_and_not_stored(backend, admin_client_sw):
     response = admin_client_sw.post(reverse(CONNECT), {"token": "sw_live_wrong_token"})
     assert response.status_code == 400
     form = response.context["connect_form"]
@@ -108,35 +69,40 @@ def test_a_refused_token_is_reported_on_the_field_and_not_stored(clients, admin_
     ],
 )
 def test_malformed_tokens_are_refused_before_calling_saleswings(
-    clients, admin_client_sw, token, message
+    backend, admin_client_sw, token, message
 ):
     response = admin_client_sw.post(reverse(CONNECT), {"token": token})
     assert response.status_code == 400
     assert message in response.context["connect_form"].errors["token"][0]
+    assert backend == []
     assert not Credential.objects.exists()
 
 
-def test_an_unreachable_backend_is_reported_on_the_field(clients, admin_client_sw, monkeypatch):
+def test_an_unreachable_backend_is_reported_on_the_field(backend, admin_client_sw, monkeypatch):
     def down(token, user=None):
         raise SalesWingsError("503 unavailable")
 
-    monkeypatch.setattr(sys.modules["syncapp.saleswings"], "connect", down)
+    monkeypatch.setattr(saleswings, "connect", down)
     response = admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN})
-    assert (
-        "could not be reached: 503 unavailable"
-        in response.context["connect_form"].errors["token"][0]
-    )
+    errors = response.context["connect_form"].errors["token"]
+    assert "could not be reached: 503 unavailable" in errors[0]
     assert not Credential.objects.exists()
 
 
-def test_the_salesforce_check_shows_org_user_and_api_usage(clients, admin_client_sw):
+def test_the_salesforce_check_shows_org_user_and_api_usage(admin_client_sw):
     content = admin_client_sw.get(reverse("admin:swstudio_setup")).content.decode()
     assert "00D000000000001" in content
     assert "integration@acme.example" in content
     assert "2500 of 100000 calls" in content and "(2 %)" in content
 
 
-def test_the_switch_is_disabled_until_both_are_connected(clients, admin_client_sw):
+def test_an_environment_token_counts_as_connected(admin_client_sw):
+    page = admin_client_sw.get(reverse("admin:swstudio_setup"))
+    assert page.context["saleswings"].connected
+    assert "SALESWINGS_API_TOKEN" in page.content.decode()
+
+
+def test_the_switch_is_disabled_until_both_are_connected(backend, connected, admin_client_sw):
     page = admin_client_sw.get(reverse("admin:swstudio_setup"))
     assert page.context["switch_blockers"] == ["connect SalesWings"]
     assert "disabled" in page.content.decode().split('id="sw-switch-button"')[1].split(">")[0]
@@ -145,7 +111,7 @@ def test_the_switch_is_disabled_until_both_are_connected(clients, admin_client_s
     assert not SyncState.load().enabled
     assert any("cannot be turned on yet" in str(m) for m in response.context["messages"])
 
-    clients.identity = SalesforceError("INVALID_SESSION_ID: Session expired or invalid")
+    connected.identity = SalesforceError("INVALID_SESSION_ID: Session expired or invalid")
     admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN})
     page = admin_client_sw.get(reverse("admin:swstudio_setup"))
     assert page.context["switch_blockers"] == ["fix the Salesforce connection"]
@@ -153,7 +119,7 @@ def test_the_switch_is_disabled_until_both_are_connected(clients, admin_client_s
     admin_client_sw.post(reverse(SWITCH), {"action": "on"})
     assert not SyncState.load().enabled
 
-    clients.identity = {**_identity(), "daily_used": 10}
+    connected.identity = _identity()
     page = admin_client_sw.get(reverse("admin:swstudio_setup"))
     assert page.context["switch_blockers"] == []
     admin_client_sw.post(reverse(SWITCH), {"action": "on"})
@@ -170,16 +136,23 @@ def _identity():
     }
 
 
+def test_an_org_that_cannot_answer_does_not_break_the_page(connected, admin_client_sw):
+    connected.identity = ConnectionError("connection refused")
+    page = admin_client_sw.get(reverse("admin:swstudio_setup"))
+    assert page.status_code == 200
+    assert "ConnectionError: connection refused" in page.content.decode()
+
+
 def test_a_build_without_the_clients_says_so(admin_client_sw, monkeypatch):
-    for name in ("syncapp.saleswings", "syncapp.salesforce"):
-        monkeypatch.setitem(sys.modules, name, None)  # import raises ImportError
+    import sys
+
+    for name in ("syncapp.saleswings", "syncapp.salesforce.errors"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it raises ImportError
     page = admin_client_sw.get(reverse("admin:swstudio_setup"))
     content = page.content.decode()
     assert "the SalesWings client is not installed" in content
     assert "the Salesforce client is not installed" in content
     assert page.context["switch_blockers"] == []
     response = admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN})
-    assert (
-        connection.NOT_AVAILABLE.format("SalesWings")
-        in response.context["connect_form"].errors["token"][0]
-    )
+    errors = response.context["connect_form"].errors["token"]
+    assert connection.NOT_AVAILABLE.format("SalesWings") in errors[0]
