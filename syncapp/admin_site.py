@@ -40,6 +40,11 @@ class SWStudioAdminSite(admin.AdminSite):
                 name="swstudio_setup_full_sync",
             ),
             path("setup/connect/", self.admin_view(setup.connect), name="swstudio_setup_connect"),
+            path(
+                "setup/data/<slug:dataset>/delete/",
+                self.admin_view(setup.delete_data),
+                name="swstudio_setup_delete_data",
+            ),
         ]
         # Ours first: the admin's catch-all app_label pattern must not see "setup".
         return setup_urls + super().get_urls()

@@ -4,6 +4,13 @@
 - setup, dashboard, connection: the Setup page
 - runs: SW Apex Jobs · jobs: Apex Jobs · schedules: Scheduled Jobs
 - options: Studio Options, Notification Settings, Workflow Options
+- mappings: Field Mappings, Logger Options
 """
 
-from syncapp.admin import jobs, options, runs, schedules  # noqa: F401  (registers the admins)
+from syncapp.admin import (  # noqa: F401  (registers the admins)
+    jobs,
+    mappings,
+    options,
+    runs,
+    schedules,
+)

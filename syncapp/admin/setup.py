@@ -7,7 +7,7 @@ Every state change goes through `syncapp.engine.control` or a named model method
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -105,7 +105,16 @@ def _page_context(request, connect_form=None):
         "cycles": cycles,
         "chart": dashboard.chart(snapshot.cycles),
         "history_size": dashboard.HISTORY_SIZE,
+        "datasets": datasets(),
     }
+
+
+def datasets():
+    """The optional data sets the Data section can delete (from the control plane)."""
+    return [
+        {"key": key, "description": description}
+        for key, description in getattr(control, "DATASETS", {}).items()
+    ]
 
 
 @require_GET
@@ -213,4 +222,33 @@ def connect(request):
                 return HttpResponseRedirect(_setup_url() + "#connection")
     return TemplateResponse(
         request, "admin/setup/page.html", _page_context(request, connect_form=form), status=400
+    )
+
+
+def delete_data(request, dataset):
+    """Data section: a confirmation page (GET), then the deletion and its count (POST)."""
+    _require_administrator(request)
+    known = dict(getattr(control, "DATASETS", {}))
+    if dataset not in known:
+        raise Http404("No such data set.")
+    if request.method == "POST":
+        # Network calls (deleting records in the org): outside any transaction, by design.
+        try:
+            deleted = control.delete_data(dataset)
+        except control.DataDeletionRefused as exc:
+            messages.error(request, f"Nothing more was deleted: {exc}")
+        else:
+            messages.success(request, f"Deleted {deleted} records: {known[dataset]}.")
+        return HttpResponseRedirect(_setup_url() + "#data")
+    if request.method != "GET":
+        return HttpResponseRedirect(_setup_url() + "#data")
+    return TemplateResponse(
+        request,
+        "admin/setup/delete_data.html",
+        {
+            **admin.site.each_context(request),
+            "title": "Delete data",
+            "dataset": dataset,
+            "description": known[dataset],
+        },
     )

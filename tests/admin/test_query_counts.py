@@ -10,8 +10,11 @@ from django_q.models import Schedule
 from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
 from syncapp.models import (
     AsyncJob,
+    FieldMapping,
+    LoggerOptions,
     NotificationSetting,
     ScheduleStats,
+    ScoreDefinition,
     SWApexJob,
     WorkflowOption,
 )
@@ -106,6 +109,23 @@ def make_workflow_options(n, _user):
     )
 
 
+def make_mappings(n, _user):
+    start = ScoreDefinition.objects.count()
+    scores = ScoreDefinition.objects.bulk_create(
+        ScoreDefinition(backend_id=f"score_{i}", name=f"Score {i}") for i in range(start, start + n)
+    )
+    FieldMapping.objects.bulk_create(
+        FieldMapping(score=s, object="Lead", field="SW_Engagement_Score__c") for s in scores
+    )
+
+
+def make_logger_options(n, _user):
+    start = LoggerOptions.objects.count()
+    LoggerOptions.objects.bulk_create(
+        LoggerOptions(logger=f"syncapp.part{i}") for i in range(start, start + n)
+    )
+
+
 LISTS = [
     ("admin:syncapp_swapexjob_changelist", make_cycles, ""),
     ("admin:syncapp_asyncjob_changelist", make_jobs, ""),
@@ -113,6 +133,8 @@ LISTS = [
     ("admin:syncapp_scheduledjob_changelist", make_schedules, "?view=sw_studio"),
     ("admin:syncapp_notificationsetting_changelist", make_rules, ""),
     ("admin:syncapp_workflowoption_changelist", make_workflow_options, ""),
+    ("admin:syncapp_fieldmapping_changelist", make_mappings, ""),
+    ("admin:syncapp_loggeroptions_changelist", make_logger_options, ""),
 ]
 
 

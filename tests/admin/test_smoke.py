@@ -12,6 +12,8 @@ from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import Trigger
 from syncapp.models import (
     AsyncJob,
+    FieldMapping,
+    LoggerOptions,
     NotificationSetting,
     ScheduledJob,
     StudioOptions,
@@ -29,6 +31,8 @@ SYNCAPP_MODELS = [
     StudioOptions,
     NotificationSetting,
     WorkflowOption,
+    FieldMapping,
+    LoggerOptions,
 ]
 
 
@@ -40,6 +44,8 @@ def one_of_each(admin_user, job_queue):
     StudioOptions.load()
     factories.NotificationSettingFactory()
     WorkflowOption.objects.create(step="Counting")
+    factories.FieldMappingFactory()
+    LoggerOptions.objects.create(logger="syncapp.engine")
     Schedule.objects.create(name="Someone else's schedule", func="math.floor", args="1")
 
 
