@@ -184,6 +184,7 @@ def full_sync_info():
 CHART_WIDTH = 760
 CHART_HEIGHT = 220
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 64, 16, 34
+MAX_BAR_WIDTH = 36
 
 STATUS_COLOURS = {
     CycleStatus.COMPLETED: "#3a8a3a",
@@ -220,17 +221,18 @@ def chart(cycles):
     totals = [step_totals(c) for c in finished]
     max_d = _nice_max(max(durations))
     max_r = _nice_max(max(max(t["examined"], t["modified"]) for t in totals))
-    bars, examined_points, modified_points = [], [], []
+    bars, examined_points, modified_points, points = [], [], [], []
     bottom = PAD_TOP + plot_h
     for i, (cycle, seconds, t) in enumerate(zip(finished, durations, totals, strict=True)):
         x = PAD_LEFT + i * slot
         h = plot_h * seconds / max_d
         centre = x + slot / 2
+        width = min(max(slot * 0.6, 1), MAX_BAR_WIDTH)
         bars.append(
             {
-                "x": round(x + slot * 0.2, 1),
+                "x": round(x + (slot - width) / 2, 1),
                 "y": round(bottom - h, 1),
-                "width": round(max(slot * 0.6, 1), 1),
+                "width": round(width, 1),
                 "height": round(h, 1),
                 "colour": STATUS_COLOURS.get(cycle.status, "#8a8a8a"),
                 "title": f"{cycle.name} · {cycle.get_status_display()} · "
@@ -240,8 +242,11 @@ def chart(cycles):
                 "label_x": round(centre, 1),
             }
         )
-        examined_points.append(f"{centre:.1f},{bottom - plot_h * t['examined'] / max_r:.1f}")
-        modified_points.append(f"{centre:.1f},{bottom - plot_h * t['modified'] / max_r:.1f}")
+        examined_y = round(bottom - plot_h * t["examined"] / max_r, 1)
+        modified_y = round(bottom - plot_h * t["modified"] / max_r, 1)
+        examined_points.append(f"{centre:.1f},{examined_y}")
+        modified_points.append(f"{centre:.1f},{modified_y}")
+        points.append({"x": round(centre, 1), "examined_y": examined_y, "modified_y": modified_y})
     return {
         "width": CHART_WIDTH,
         "height": CHART_HEIGHT,
@@ -259,6 +264,7 @@ def chart(cycles):
         "bars": bars,
         "examined": " ".join(examined_points),
         "modified": " ".join(modified_points),
+        "points": points,
         "show_labels": len(finished) <= 30,
     }
 

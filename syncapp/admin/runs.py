@@ -3,10 +3,8 @@
 import json
 
 from django.contrib import admin
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from syncapp.admin.base import ReadOnlyAdmin, badge
 from syncapp.admin.dashboard import format_duration, step_totals
@@ -56,9 +54,9 @@ class SWApexJobAdmin(ReadOnlyAdmin):
                 "fields": ["examined", "modified", "failed", "jobs_link"],
             },
         ),
-        ("Steps", {"fields": ["steps_table"]}),
-        ("Step information (JSON)", {"classes": ["collapse"], "fields": ["raw_json"]}),
     ]
+    # The steps table and the raw JSON come after the fieldsets, at full width.
+    change_form_template = "admin/syncapp/swapexjob/change_form.html"
     readonly_fields = [
         "name",
         "status_badge",
@@ -74,8 +72,6 @@ class SWApexJobAdmin(ReadOnlyAdmin):
         "modified",
         "failed",
         "jobs_link",
-        "steps_table",
-        "raw_json",
     ]
 
     @admin.display(description="status", ordering="status")
@@ -103,14 +99,8 @@ class SWApexJobAdmin(ReadOnlyAdmin):
         url = reverse("admin:syncapp_asyncjob_changelist") + f"?cycle__id__exact={obj.pk}"
         return format_html('<a href="{}">The async jobs of this cycle</a>', url)
 
-    @admin.display(description="steps")
-    def steps_table(self, obj):
-        if not obj.steps:
-            return "—"
-        # The template escapes every value; the result is safe HTML.
-        return mark_safe(render_to_string("admin/setup/_steps_table.html", {"steps": obj.steps}))
-
-    @admin.display(description="raw JSON")
-    def raw_json(self, obj):
-        pretty = json.dumps(obj.steps, indent=2, ensure_ascii=False, sort_keys=False)
-        return format_html('<pre class="sw-json">{}</pre>', pretty)
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["steps"] = obj.steps
+            context["raw_json"] = json.dumps(obj.steps, indent=2, ensure_ascii=False)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
