@@ -116,7 +116,7 @@ def main():
 
         def loop(k):
             sf = client()
-            lat, srv = [], []
+            lat = []
             for n in range(args.calls):
                 batch = batches[(k * args.calls + n) % len(batches)]
                 body = {
