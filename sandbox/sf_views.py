@@ -311,11 +311,7 @@ def sobject_record(request, ctx, name, rid):
     sobj = _sobject(name)
     pk = sobj.parse_id(rid)
     if pk is None:
-        raise SfApiError(
-            404,
-            "NOT_FOUND",
-            f"Provided external ID field does not exist or is not accessible: {rid}",
-        )
+        raise SfApiError(404, "NOT_FOUND", "The requested resource does not exist")
     if request.method == "GET":
         fields = None
         if request.GET.get("fields"):
