@@ -85,7 +85,8 @@ class SObject:
         self.by_lower = {f.api.lower(): f for f in self.fields}
 
     def field(self, name):
-        return self.by_lower.get(name.lower())
+        f = self.by_api.get(name)  # the usual spelling first: no lower() per field and record
+        return f if f is not None else self.by_lower.get(name.lower())
 
     def make_id(self, pk):
         return make_id(self.prefix, pk)

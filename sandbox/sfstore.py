@@ -503,6 +503,20 @@ def rollback_all(plans):
                 p.pk = None
 
 
+def _db_prep(field):
+    """How a stored value of this field goes to the database driver: None when as-is.
+    (Field.get_db_prep_value per value was a fifth of a 200-record PATCH.)"""
+    kind = field.get_internal_type()
+    if kind == "DateTimeField":
+        if connection.vendor == "sqlite":
+            tz = connection.timezone
+            return lambda v: v.astimezone(tz).replace(tzinfo=None).isoformat(" ")
+        return connection.ops.adapt_datetimefield_value
+    if kind == "DateField":
+        return connection.ops.adapt_datefield_value
+    return None
+
+
 def apply_plans(plans, counts):
     """Write every plan without errors, in one transaction."""
     now = timezone.now()
@@ -544,8 +558,12 @@ def apply_plans(plans, counts):
                     "last_modified_date = %s, system_modstamp = %s WHERE id = %s"
                 )
                 stamp = adapt.adapt_datetimefield_value(now)
+                preps = [_db_prep(f) for f in fields]
                 params = [
-                    [f.get_db_prep_value(p.values[f.attname], connection) for f in fields]
+                    [
+                        v if prep is None or v is None else prep(v)
+                        for prep, v in zip(preps, (p.values[a] for a in attrs), strict=True)
+                    ]
                     + [stamp, stamp, p.pk]
                     for p in group
                 ]
