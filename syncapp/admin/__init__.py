@@ -2,11 +2,17 @@ from django import forms
 from django.contrib import admin
 
 from syncapp.models import (
+    Activity,
     AsyncJob,
+    FieldMapping,
+    LoggerOptions,
     NotificationSetting,
+    Prospect,
     ScheduledJob,
+    ScoreDefinition,
     StudioOptions,
     SWApexJob,
+    TagDefinition,
     WorkflowOption,
 )
 
@@ -86,3 +92,56 @@ class AsyncJobAdmin(ReadOnlyAdmin):
 class ScheduledJobAdmin(ReadOnlyAdmin):
     list_display = ["name", "state", "next_fire_time", "previous_fire_time", "times_triggered"]
     list_select_related = ["stats"]
+
+
+# --- the local mirror and the sync's settings records -------------------------------------------
+
+
+@admin.register(FieldMapping)
+class FieldMappingAdmin(admin.ModelAdmin):
+    """Saving checks the field against the org's describe (FieldMapping.clean)."""
+
+    list_display = ["score", "object", "field"]
+    list_filter = ["object"]
+    list_select_related = ["score"]
+
+
+@admin.register(LoggerOptions)
+class LoggerOptionsAdmin(admin.ModelAdmin):
+    list_display = ["logger", "level", "ship_to_backend"]
+
+
+@admin.register(TagDefinition)
+class TagDefinitionAdmin(ReadOnlyAdmin):
+    list_display = ["name", "backend_id", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(ScoreDefinition)
+class ScoreDefinitionAdmin(ReadOnlyAdmin):
+    list_display = ["name", "backend_id", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(Prospect)
+class ProspectAdmin(ReadOnlyAdmin):
+    list_display = [
+        "backend_id",
+        "email",
+        "lifecycle",
+        "sync_status",
+        "lead_sync_attempts",
+        "contact_sync_attempts",
+        "last_error",
+    ]
+    list_filter = ["sync_status", "lifecycle"]
+    search_fields = ["=backend_id", "email_key"]
+    show_full_result_count = False
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["backend_id", "type", "occurred_at", "lead_synced", "contact_synced"]
+    list_filter = ["type"]
+    list_select_related = ["prospect"]
+    show_full_result_count = False
