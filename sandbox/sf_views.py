@@ -106,10 +106,11 @@ def oauth_token(request):
 
 
 class Ctx:
-    def __init__(self, cfg, version, counts):
+    def __init__(self, cfg, version, counts, used):
         self.cfg = cfg
         self.version = version
         self.counts = counts
+        self.used = used  # API calls used, this one included
 
 
 def _session_calls(token):
@@ -180,7 +181,7 @@ def _guarded(request, view, methods, cfg, version, counts, used, kwargs):
                 "METHOD_NOT_ALLOWED",
                 f"HTTP Method '{request.method}' not allowed. Allowed are {','.join(methods)}",
             )
-        return view(request, Ctx(cfg, version, counts), **kwargs)
+        return view(request, Ctx(cfg, version, counts, used + 1), **kwargs)
     except SfApiError as exc:
         return _error(exc)
     except Exception:  # a sandbox bug must still look like Salesforce, and be logged
@@ -223,7 +224,7 @@ def resources(request, ctx):
 
 @api(["GET"])
 def limits(request, ctx):
-    used = runtime.counter("sf.api_calls")
+    used = ctx.used
     mx = ctx.cfg.daily_api_limit
     return _json(
         {

@@ -268,11 +268,18 @@ class SalesforceClient:
             raise PermanentError(f"{what}: Salesforce's answer has no records list")
         return page
 
-    def query(self, statement):
-        """Every record the SOQL statement selects, page by page (without `attributes`)."""
+    def query(self, statement, page_size=None):
+        """Every record the SOQL statement selects, page by page (without `attributes`).
+
+        `page_size` (200-2000) asks for smaller pages (Sforce-Query-Options: batchSize);
+        Salesforce's default and maximum is 2,000, and it may answer fewer.
+        """
         what = "Salesforce query"
         timeout = self.config.timeout
-        page = self._page(what, lambda sf: sf.query(statement, timeout=timeout))
+        headers = {"Sforce-Query-Options": f"batchSize={int(page_size)}"} if page_size else {}
+        page = self._page(
+            what, lambda sf: sf.query(statement, timeout=timeout, headers=dict(headers))
+        )
         while True:
             for record in page["records"]:
                 yield _strip_attributes(record)
@@ -282,7 +289,7 @@ class SalesforceClient:
             page = self._page(
                 what,
                 lambda sf, url=next_url: sf.query_more(
-                    url, identifier_is_url=True, timeout=timeout
+                    url, identifier_is_url=True, timeout=timeout, headers=dict(headers)
                 ),
             )
 

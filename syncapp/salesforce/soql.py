@@ -36,7 +36,8 @@ def in_chunks(template, values, *, chunk_chars=None, max_uri_bytes=None):
     """Yield the statements `template` makes with successive chunks of `values`.
 
     `template` holds `{values}` once; it is replaced by quoted, escaped, comma-joined values.
-    Duplicates and None are dropped (first occurrence kept). Each statement stays within
+    Duplicates (case-insensitively, as SOQL compares text) and None are dropped, the first
+    occurrence kept, so each record is selected by one chunk only. Each statement stays within
     SOQL's length limit (minus a margin, or `chunk_chars` characters of values if smaller)
     and, with `max_uri_bytes`, its URL-encoded form fits that budget.
     """
@@ -53,9 +54,12 @@ def in_chunks(template, values, *, chunk_chars=None, max_uri_bytes=None):
     seen = set()
     chunk, chars, uri = [], 0, 0
     for value in values:
-        if value is None or value in seen:
+        # SOQL compares text case-insensitively: `'A@x.com'` and `'a@x.com'` select the same
+        # records, and sending both would yield them twice. (Use 18-character Ids.)
+        key = str(value).lower() if value is not None else None
+        if key is None or key in seen:
             continue
-        seen.add(value)
+        seen.add(key)
         literal = quote(value)
         # +1 / +3: the comma before it, raw and URL-encoded (%2C).
         add_chars = len(literal) + (1 if chunk else 0)

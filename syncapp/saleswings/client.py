@@ -115,6 +115,8 @@ class SalesWingsClient:
 
     @staticmethod
     def _decode(response, what):
+        if response.status_code == 204 or not response.content:
+            return {}
         try:
             return response.json()
         except ValueError:

@@ -109,3 +109,8 @@ def test_query_in_runs_one_query_per_chunk_and_yields_all_records(client, org, s
 def test_query_in_with_no_values_makes_no_call(client, org):
     assert list(client.query_in("SELECT Id FROM Lead WHERE Email IN ({values})", [])) == []
     assert org.requests == []
+
+
+def test_in_chunks_drop_case_variants_soql_would_match_twice():
+    [statement] = soql.in_chunks("X IN ({values})", ["Ada@x.com", "ada@X.com", "bob@x.com"])
+    assert statement == "X IN ('Ada@x.com','bob@x.com')"

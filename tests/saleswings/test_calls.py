@@ -61,3 +61,8 @@ def test_calls_are_counted(sw):
     sw.tags()
     sw.scores()
     assert sw.calls == 2
+
+
+def test_an_empty_answer_to_a_post_is_fine(sw, backend):
+    backend.script("POST", "/metrics", 204, b"")
+    assert sw.send_metrics({"cycle": 1}) is None

@@ -1,0 +1,117 @@
+"""sObject Collections: create, update, upsert by external id, allOrNone, the 200 limit."""
+
+import pytest
+from simple_salesforce import SalesforceMalformedRequest
+
+from sandbox.models import SfActivity, SfContact, SfLead
+
+
+def patch(sf, records, all_or_none=False, path="composite/sobjects"):
+    return sf.restful(path, method="PATCH", json={"allOrNone": all_or_none, "records": records})
+
+
+def lead_updates(leads, **fields):
+    return [{"attributes": {"type": "Lead"}, "id": lead.sf_id, **fields} for lead in leads]
+
+
+def test_update_with_mixed_per_record_success(sf, faults):
+    leads = list(SfLead.objects.filter(is_converted=False).order_by("pk")[:4])
+    SfLead.objects.filter(pk=leads[1].pk).update(email="blocked@blocked.example")
+    faults(validation_rules=[{"object": "Lead", "emailPattern": "*@blocked.example",
+                              "message": "No blocked domains"}])  # fmt: skip
+    records = lead_updates(leads, SW_Tags__c="Pricing Page", SW_Favorite__c=True)
+    records.append({"attributes": {"type": "Lead"}, "id": "00Qbroken"})
+    results = patch(sf, records)
+    assert [r["success"] for r in results] == [True, False, True, True, False]
+    assert results[1]["errors"] == [
+        {"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "No blocked domains",
+         "fields": []}
+    ]  # fmt: skip
+    assert results[4]["errors"][0]["statusCode"] == "MALFORMED_ID"
+    assert results[0]["id"] == leads[0].sf_id
+    stored = {lead.pk: lead for lead in SfLead.objects.filter(pk__in=[x.pk for x in leads])}
+    assert stored[leads[0].pk].sw_tags == "Pricing Page"
+    assert stored[leads[0].pk].system_modstamp > leads[0].system_modstamp
+    assert stored[leads[1].pk].sw_tags is None
+
+
+def test_all_or_none_rolls_everything_back(sf, faults):
+    leads = list(SfLead.objects.filter(is_converted=False).order_by("pk")[:3])
+    faults(validation_rules=[{"emailPattern": leads[2].email}])
+    results = patch(sf, lead_updates(leads, SW_Tags__c="X"), all_or_none=True)
+    assert [r["success"] for r in results] == [False, False, False]
+    assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert results[2]["errors"][0]["statusCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert not SfLead.objects.filter(sw_tags="X").exists()
+
+
+def test_create_collection_with_mixed_types(sf):
+    contact = SfContact.objects.first()
+    records = [
+        {"attributes": {"type": "Account"}, "Name": "Globex"},
+        {"attributes": {"type": "SW_Activity__c"}, "SW_Activity_Id__c": "act_x1",
+         "Contact__c": contact.sf_id, "Type__c": "page_visit",
+         "Occurred_At__c": "2026-11-26T09:30:00+00:00"},
+        {"attributes": {"type": "Account"}},
+    ]  # fmt: skip
+    results = sf.restful("composite/sobjects", method="POST",
+                         json={"allOrNone": False, "records": records})  # fmt: skip
+    assert results[0]["success"] and results[0]["id"].startswith("001")
+    assert results[1]["success"] and results[1]["id"].startswith("a0S")
+    assert results[2]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert SfActivity.objects.get(sw_activity_id="act_x1").contact == contact.sf_id
+
+
+def test_upsert_by_external_id(sf):
+    path = "composite/sobjects/SW_Activity__c/SW_Activity_Id__c"
+    rec = {"attributes": {"type": "SW_Activity__c"}, "SW_Activity_Id__c": "act_1",
+           "Type__c": "page_visit"}  # fmt: skip
+    first = patch(sf, [rec, {**rec, "SW_Activity_Id__c": "act_2"}], path=path)
+    assert [r["created"] for r in first] == [True, True]
+    again = patch(sf, [{**rec, "Type__c": "form_submit"}, {**rec}], path=path)
+    assert again[0] == {"id": first[0]["id"], "success": True, "errors": [], "created": False}
+    assert again[1]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
+    assert SfActivity.objects.get(sw_activity_id="act_1").type == "form_submit"
+
+
+def test_upsert_finds_duplicates_in_the_org(sf):
+    leads = list(SfLead.objects.filter(is_converted=False)[:2])
+    SfLead.objects.filter(pk__in=[x.pk for x in leads]).update(sw_prospect_id="p_dup")
+    results = patch(
+        sf,
+        [{"attributes": {"type": "Lead"}, "SW_Prospect_Id__c": "p_dup", "SW_Favorite__c": True}],
+        path="composite/sobjects/Lead/SW_Prospect_Id__c",
+    )
+    assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
+
+
+def test_more_than_200_records_are_refused(sf):
+    leads = list(SfLead.objects.all()[:1]) * 201
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        patch(sf, lead_updates(leads, SW_Favorite__c=True))
+    assert exc.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ("{oops", "JSON_PARSER_ERROR"),
+        ('{"records": "no"}', "JSON_PARSER_ERROR"),
+        ('{"records": [{"id": "00Q000000000001AAA"}]}', "INVALID_TYPE"),
+        ('{"records": [{"attributes": {"type": "Nope"}}]}', "INVALID_TYPE"),
+        ('{"allOrNone": "yes", "records": []}', "JSON_PARSER_ERROR"),
+        ('{"records": [{"attributes": {"type": "Lead"}, "Bogus": 1}]}', "INVALID_FIELD"),
+    ],
+)
+def test_bad_collection_bodies_are_400(sf, body, code):
+    r = sf.session.patch(sf.base_url + "composite/sobjects", data=body, headers=sf.headers)
+    assert r.status_code == 400
+    assert r.json()[0]["errorCode"] == code
+
+
+def test_collection_delete(sf):
+    contacts = list(SfContact.objects.all()[:2])
+    ids = ",".join(c.sf_id for c in contacts)
+    results = sf.restful("composite/sobjects", method="DELETE", params={"ids": ids})
+    assert [r["success"] for r in results] == [True, True]
+    assert SfContact.objects.filter(is_deleted=True).count() == 2

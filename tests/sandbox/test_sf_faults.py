@@ -1,0 +1,112 @@
+"""Injected faults raise what a real org's would, and every call and fault is counted."""
+
+import time
+
+import pytest
+import requests
+from simple_salesforce import (
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+)
+
+from sandbox.models import SfLead
+
+
+def stats(url):
+    return requests.get(f"{url}/sandbox/control/stats", timeout=10).json()
+
+
+def test_unable_to_lock_row_per_record(sf, faults, sandbox_url):
+    leads = list(SfLead.objects.filter(is_converted=False)[:3])
+    faults(lock_row_rate=1.0)
+    results = sf.restful("composite/sobjects", method="PATCH", json={
+        "allOrNone": False,
+        "records": [{"attributes": {"type": "Lead"}, "id": x.sf_id, "SW_Favorite__c": True}
+                    for x in leads],
+    })  # fmt: skip
+    assert {r["errors"][0]["statusCode"] for r in results} == {"UNABLE_TO_LOCK_ROW"}
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.Lead.update(leads[0].sf_id, {"SW_Favorite__c": True})
+    assert exc.value.content[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
+    assert stats(sandbox_url)["counters"]["sf.fault.UNABLE_TO_LOCK_ROW"] == 4
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors(sf, faults, status):
+    faults(server_error_rate=1.0, server_error_status=status)
+    with pytest.raises(SalesforceGeneralError) as exc:
+        sf.query("SELECT Id FROM Lead LIMIT 1")
+    assert exc.value.status == status
+    assert exc.value.content[0]["errorCode"] in ("UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE")
+
+
+def test_daily_api_limit(sf, faults, sandbox_url):
+    requests.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
+    faults(daily_api_limit=3)
+    for _ in range(3):
+        sf.query("SELECT COUNT() FROM Lead")
+    with pytest.raises(SalesforceRefusedRequest) as exc:
+        sf.query("SELECT COUNT() FROM Lead")
+    assert exc.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+    s = stats(sandbox_url)
+    assert s["salesforce"]["apiUsed"] == 3 and s["salesforce"]["apiRemaining"] == 0
+    assert s["counters"]["sf.fault.REQUEST_LIMIT_EXCEEDED"] == 1
+    requests.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
+    assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 40
+
+
+def test_added_latency(sf, faults):
+    faults(latency_ms=150)
+    started = time.perf_counter()
+    sf.query("SELECT Id FROM Lead LIMIT 1")
+    assert time.perf_counter() - started >= 0.15
+
+
+def test_validation_rule_by_share_is_stable(sf, faults):
+    leads = list(SfLead.objects.filter(is_converted=False))
+    faults(validation_rules=[{"share": 0.5}])
+    body = {"allOrNone": False, "records": [
+        {"attributes": {"type": "Lead"}, "id": x.sf_id, "SW_Favorite__c": True} for x in leads
+    ]}  # fmt: skip
+    first = [r["success"] for r in sf.restful("composite/sobjects", method="PATCH", json=body)]
+    second = [r["success"] for r in sf.restful("composite/sobjects", method="PATCH", json=body)]
+    assert first == second
+    assert 0 < first.count(False) < len(leads)
+
+
+def test_calls_are_counted_by_operation(sf, sandbox_url):
+    requests.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
+    sf.query("SELECT Id FROM Lead LIMIT 1")
+    sf.Lead.describe()
+    counters = stats(sandbox_url)["counters"]
+    assert counters["sf.api_calls"] == 2
+    assert counters["sf.op.query"] == 1 and counters["sf.op.sobject_describe"] == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"lock_row_rate": 2}',
+        '{"lock_row_rate": "high"}',
+        '{"server_error_status": 404}',
+        '{"no_such_knob": 1}',
+        '{"validation_rules": [{"emailPattern": 5}]}',
+        '{"validation_rules": "all"}',
+        '{"daily_api_limit": null}',
+        "[1, 2]",
+        "{nope",
+    ],
+)
+def test_control_endpoint_refuses_bad_input(sandbox_url, cfg, body):
+    r = requests.put(f"{sandbox_url}/sandbox/control/faults", data=body, timeout=10)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "bad_request"
+    current = requests.get(f"{sandbox_url}/sandbox/control/faults", timeout=10).json()
+    assert current["lock_row_rate"] == 0.0 and current["daily_api_limit"] == 100000
+
+
+def test_control_reset_faults(sandbox_url, faults):
+    faults(lock_row_rate=0.5, latency_ms=10)
+    r = requests.delete(f"{sandbox_url}/sandbox/control/faults", timeout=10)
+    assert r.json()["lock_row_rate"] == 0.0 and r.json()["latency_ms"] == 0
