@@ -5,6 +5,7 @@ Imported by the LOGGING setting before the apps are ready: it imports models laz
 
 import logging
 import threading
+import time
 
 from django.db import connection
 from django.utils import timezone
@@ -12,7 +13,28 @@ from django.utils import timezone
 DEFAULT_NAMESPACE = "syncapp"
 MAX_MESSAGE = 4000
 
+RULES_TTL = 30.0  # seconds a worker trusts its copy of the Logger Options
+
 _local = threading.local()
+_rules = {"expires": 0.0, "rules": {}}
+
+
+def forget_rules():
+    _rules["expires"] = 0.0
+
+
+def _current_rules():
+    """{namespace: (level, ship)}, re-read at most every RULES_TTL seconds: a warning storm
+    must not become a query storm."""
+    now = time.monotonic()
+    if now >= _rules["expires"]:
+        from syncapp.models import LoggerOptions
+
+        _rules["rules"] = {
+            r.logger: (r.level, r.ship_to_backend) for r in LoggerOptions.objects.all()
+        }
+        _rules["expires"] = now + RULES_TTL
+    return _rules["rules"]
 
 
 class ShippingHandler(logging.Handler):
@@ -34,8 +56,7 @@ class ShippingHandler(logging.Handler):
                 return
             from syncapp.models import LoggerOptions, PendingLogEntry
 
-            rules = {r.logger: (r.level, r.ship_to_backend) for r in LoggerOptions.objects.all()}
-            rule = LoggerOptions.rule_for(record.name, rules)
+            rule = LoggerOptions.rule_for(record.name, _current_rules())
             if rule is None:
                 if not (
                     record.name == DEFAULT_NAMESPACE

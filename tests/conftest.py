@@ -1,5 +1,6 @@
 import pytest
 
+from syncapp import logshipping
 from syncapp.engine import clients
 from syncapp.engine import cycle as cycle_engine
 from tests import factories
@@ -27,6 +28,7 @@ class Network:
 
 @pytest.fixture(autouse=True)
 def network(monkeypatch, request):
+    logshipping.forget_rules()  # Logger Options cached by an earlier test's database
     net = Network()
     if "real_clients" in request.keywords:
         return net

@@ -5,11 +5,13 @@
 - runs: SW Apex Jobs · jobs: Apex Jobs · schedules: Scheduled Jobs
 - options: Studio Options, Notification Settings, Workflow Options
 - mappings: Field Mappings, Logger Options
+- mirror: the local mirror of SalesWings data (tags, scores, prospects, activities), read-only
 """
 
 from syncapp.admin import (  # noqa: F401  (registers the admins)
     jobs,
     mappings,
+    mirror,
     options,
     runs,
     schedules,

@@ -41,11 +41,27 @@ class LoggerOptions(models.Model):
         return f"{self.logger}: {self.level}"
 
     def save(self, *args, **kwargs):
+        from syncapp import logshipping
+
         super().save(*args, **kwargs)
         self.apply()
+        logshipping.forget_rules()
+
+    def delete(self, *args, **kwargs):
+        from syncapp import logshipping
+
+        result = super().delete(*args, **kwargs)
+        logshipping.forget_rules()
+        return result
 
     def apply(self):
         logging.getLogger(self.logger).setLevel(self.level)
+
+    @classmethod
+    def apply_all(cls):
+        """Set every configured logger's level (each worker, before each step)."""
+        for options in cls.objects.all():
+            options.apply()
 
     @classmethod
     def rule_for(cls, logger_name, rules):

@@ -21,6 +21,7 @@ from syncapp.engine.steps.common import (
     cleared_values,
     keyset,
     person_score_fields,
+    soql_datetime,
     soql_fields,
     write,
 )
@@ -56,7 +57,7 @@ class CleanPersons(Step):
         if since:
             # >= rather than >: records stamped in the same instant as the last one seen are
             # read again (harmless) instead of missed.
-            where += f" AND SystemModstamp >= {since}"
+            where += f" AND SystemModstamp >= {soql_datetime(since)}"
         scan = f"SELECT {fields} FROM {self.obj} WHERE {where} ORDER BY SystemModstamp"
         # Decide while streaming, write afterwards: writing moves records in the query's
         # order, and what needs cleaning is the small part of what is read.

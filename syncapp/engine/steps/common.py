@@ -49,6 +49,14 @@ def sf_datetime(value):
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
+def soql_datetime(value):
+    """A SOQL date-time literal (UTC, whole seconds, `Z`) for a stamp Salesforce answered.
+
+    Rounded down to the second: with `>=` that reads a little more again, never less.
+    """
+    return parse_datetime(value).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def same(current, desired):
     """Whether a Salesforce field already holds the value we would write.
 

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.common import FAVORITE, PROSPECT_ID, chunked, sf_datetime, soql_fields
+from syncapp.engine.steps.common import (
+    FAVORITE,
+    PROSPECT_ID,
+    chunked,
+    sf_datetime,
+    soql_datetime,
+    soql_fields,
+)
 from syncapp.models import RecordSnapshot, SyncCursor
 
 SEND_MAX = 500  # the backend takes at most 500 changes per call
@@ -45,7 +52,7 @@ class UpdateToSalesWings(Step):
         baseline = since is None
         where = f"{PROSPECT_ID} != null"
         if since:
-            where += f" AND SystemModstamp >= {since}"
+            where += f" AND SystemModstamp >= {soql_datetime(since)}"
         soql = (
             f"SELECT {soql_fields([*FIELDS, 'SystemModstamp'])} FROM {obj} "
             f"WHERE {where} ORDER BY SystemModstamp"
