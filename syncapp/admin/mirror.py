@@ -1,6 +1,7 @@
 """The local mirror of SalesWings data: machine-written by the workflow steps, read-only."""
 
 from django.contrib import admin
+from django.db import models
 
 from syncapp.admin.base import ReadOnlyAdmin
 from syncapp.models import Activity, Prospect, ScoreDefinition, TagDefinition
@@ -38,7 +39,16 @@ class ProspectAdmin(ReadOnlyAdmin):
 
 @admin.register(Activity)
 class ActivityAdmin(ReadOnlyAdmin):
-    list_display = ["backend_id", "type", "occurred_at", "prospect", "lead_synced", "contact_synced"]
+    list_display = [
+        "backend_id",
+        "type",
+        "occurred_at",
+        "prospect",
+        "lead_synced",
+        "contact_synced",
+    ]
     list_filter = ["type"]
     list_select_related = ["prospect"]
     show_full_result_count = False
+    # Django 5.x warns about the URL field's default scheme even on a read-only form.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -9,13 +9,16 @@ from django_q.models import Schedule
 
 from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
 from syncapp.models import (
+    Activity,
     AsyncJob,
     FieldMapping,
     LoggerOptions,
     NotificationSetting,
+    Prospect,
     ScheduleStats,
     ScoreDefinition,
     SWApexJob,
+    TagDefinition,
     WorkflowOption,
 )
 from tests import factories
@@ -126,6 +129,26 @@ def make_logger_options(n, _user):
     )
 
 
+def make_prospects(n, _user):
+    start = Prospect.objects.count()
+    prospects = Prospect.objects.bulk_create(
+        Prospect(backend_id=f"p_{i}", email=f"p{i}@example.com", lifecycle="Active")
+        for i in range(start, start + n)
+    )
+    Activity.objects.bulk_create(
+        Activity(
+            backend_id=f"act_{p.backend_id}",
+            prospect=p,
+            type="page_visit",
+            occurred_at=timezone.now(),
+        )
+        for p in prospects
+    )
+    TagDefinition.objects.bulk_create(
+        TagDefinition(backend_id=f"tag_{i}", name=f"Tag {i}") for i in range(start, start + n)
+    )
+
+
 LISTS = [
     ("admin:syncapp_swapexjob_changelist", make_cycles, ""),
     ("admin:syncapp_asyncjob_changelist", make_jobs, ""),
@@ -135,6 +158,10 @@ LISTS = [
     ("admin:syncapp_workflowoption_changelist", make_workflow_options, ""),
     ("admin:syncapp_fieldmapping_changelist", make_mappings, ""),
     ("admin:syncapp_loggeroptions_changelist", make_logger_options, ""),
+    ("admin:syncapp_prospect_changelist", make_prospects, ""),
+    ("admin:syncapp_activity_changelist", make_prospects, ""),
+    ("admin:syncapp_tagdefinition_changelist", make_prospects, ""),
+    ("admin:syncapp_scoredefinition_changelist", make_mappings, ""),
 ]
 
 

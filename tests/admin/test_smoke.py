@@ -5,19 +5,24 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import Trigger
 from syncapp.models import (
+    Activity,
     AsyncJob,
     FieldMapping,
     LoggerOptions,
     NotificationSetting,
+    Prospect,
     ScheduledJob,
+    ScoreDefinition,
     StudioOptions,
     SWApexJob,
+    TagDefinition,
     WorkflowOption,
 )
 from tests import factories
@@ -33,6 +38,10 @@ SYNCAPP_MODELS = [
     WorkflowOption,
     FieldMapping,
     LoggerOptions,
+    TagDefinition,
+    ScoreDefinition,
+    Prospect,
+    Activity,
 ]
 
 
@@ -46,6 +55,11 @@ def one_of_each(admin_user, job_queue):
     WorkflowOption.objects.create(step="Counting")
     factories.FieldMappingFactory()
     LoggerOptions.objects.create(logger="syncapp.engine")
+    TagDefinition.objects.create(backend_id="tag_demo", name="Demo Request")
+    prospect = Prospect.objects.create(backend_id="p_1", email="a@example.com", lifecycle="Active")
+    Activity.objects.create(
+        backend_id="act_1", prospect=prospect, type="page_visit", occurred_at=timezone.now()
+    )
     Schedule.objects.create(name="Someone else's schedule", func="math.floor", args="1")
 
 
