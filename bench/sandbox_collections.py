@@ -148,11 +148,25 @@ def main():
         def send(self, request, **kw):
             r = orig(self, request, **kw)
             st = r.headers.get("Server-Timing", "")
-            if "dur=" in st and request.method == "PATCH":
+            if "dur=" in st:
                 server_ms.append(float(st.split("dur=")[1]))
             return r
 
         requests.Session.send = send
+        # Side by side: a trivial API call (GET limits) gives the per-call floor of this
+        # machine at this moment (auth, counters, Django); the shared machine is noisy.
+        base_lat = []
+        for _ in range(100):
+            t = time.perf_counter()
+            sf.limits()
+            base_lat.append((time.perf_counter() - t) * 1000)
+        base_srv = list(server_ms)
+        server_ms.clear()
+        t = time.perf_counter()
+        x = 0
+        for i in range(1_000_000):
+            x += i
+        calib = time.perf_counter() - t
         started = time.perf_counter()
         threads = [threading.Thread(target=loop, args=(k,)) for k in range(args.clients)]
         for t in threads:
@@ -172,6 +186,11 @@ def main():
         print(
             f"server time ms:    p50 {statistics.median(server_ms):.1f}, "
             f"p95 {pct(server_ms, 0.95):.1f}"
+        )
+        print(
+            f"baseline GET limits: client p50 {statistics.median(base_lat):.1f} ms, "
+            f"server p50 {statistics.median(base_srv):.1f} ms; "
+            f"CPU calibration: a 1,000,000-step Python loop took {calib:.3f} s"
         )
         counters = requests.get(base + "/sandbox/control/stats", timeout=5).json()["counters"]
         print(f"sandbox counted {counters.get('sf.op.collections')} collection calls, "

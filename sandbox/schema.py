@@ -79,8 +79,10 @@ class SObject:
     custom: bool = False
     by_api: dict = field(default_factory=dict)
     by_lower: dict = field(default_factory=dict)
+    has_email_lower: bool = False
 
     def __post_init__(self):
+        self.has_email_lower = any(f.name == "email_lower" for f in self.model._meta.fields)
         self.by_api = {f.api: f for f in self.fields}
         self.by_lower = {f.api.lower(): f for f in self.fields}
 
