@@ -59,3 +59,28 @@ def test_disable_triggers_turns_the_send_up_off(world):
     options.save()
     cycle = world.cycle()
     assert "UpdateToSalesWings" not in [s["name"] for s in cycle.steps]
+
+
+def test_a_failed_chunk_keeps_the_watermark_before_it(world, monkeypatch):
+    from syncapp.engine.steps import sendup
+
+    monkeypatch.setattr(sendup, "SEND_MAX", 1)
+    world.cycle()
+    world.sf.edit(world.ids["ada_lead"], LastName="First")
+    world.sf.edit(world.ids["cy_lead"], LastName="Second")
+    calls = []
+    real = world.sw.send_changes
+
+    def fail_first(records):
+        calls.append(records)
+        if len(calls) == 1:
+            raise ConnectionError("backend unavailable (503)")
+        return real(records)
+
+    world.sw.send_changes = fail_first
+    world.cycle()
+    assert world.sw.changes == []  # the second chunk was not sent past the failed first
+
+    world.cycle()
+    sent = [c["lastName"] for batch in world.sw.changes for c in batch]
+    assert sent == ["First", "Second"]

@@ -60,6 +60,7 @@ class UpdateToSalesWings(Step):
         newest = since
         owners = {}
         for records in chunked(sf.query(soql), SEND_MAX):
+            sent = False
             with ctx.batch() as batch:
                 batch.examined += len(records)
                 known = RecordSnapshot.objects.in_bulk(
@@ -92,6 +93,11 @@ class UpdateToSalesWings(Step):
                     newest = max([newest or ""] + [r["SystemModstamp"] for r in records]) or None
                     if newest:
                         SyncCursor.put(cursor, newest)
+                sent = True
+            if not sent:
+                # The watermark stays before this chunk: later chunks must not move it past
+                # records that were not sent. They are read again next cycle.
+                return
         if baseline and newest is None:
             # Nothing matched yet: start watching from now (a little earlier, for clock skew).
             start = timezone.now() - dt.timedelta(minutes=5)
