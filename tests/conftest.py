@@ -1,7 +1,10 @@
 import pytest
 
+from syncapp import logshipping
+from syncapp.engine import clients
 from syncapp.engine import cycle as cycle_engine
 from tests import factories
+from tests.fakes import FakeSalesforce, FakeSalesWings
 from tests.steps import BASIC
 
 
@@ -13,6 +16,25 @@ def _basic_workflow(settings):
     settings.SWSTUDIO_PREFLIGHT = []
     settings.SALESFORCE_RETRY_BASE_DELAY = 0
     settings.SALESWINGS_RETRY_BASE_DELAY = 0
+
+
+class Network:
+    """The two fake clients every test gets at the network seam (`syncapp.engine.clients`)."""
+
+    def __init__(self):
+        self.sf = FakeSalesforce()
+        self.sw = FakeSalesWings()
+
+
+@pytest.fixture(autouse=True)
+def network(monkeypatch, request):
+    logshipping.forget_rules()  # Logger Options cached by an earlier test's database
+    net = Network()
+    if "real_clients" in request.keywords:
+        return net
+    monkeypatch.setattr(clients, "salesforce", lambda: net.sf)
+    monkeypatch.setattr(clients, "saleswings", lambda: net.sw)
+    return net
 
 
 @pytest.fixture
@@ -56,3 +78,7 @@ def job_queue(monkeypatch):
     # would have done.
     monkeypatch.setattr(cycle_engine.transaction, "on_commit", lambda fn, using=None: fn())
     return queue
+
+
+# The seeded world (tests/world.py) for tests that run whole cycles.
+from tests.world import real_workflow, world  # noqa: E402, F401

@@ -5,7 +5,14 @@ from django.utils import timezone
 
 from syncapp import roles
 from syncapp.engine.statuses import CycleStatus, Trigger
-from syncapp.models import NotificationSetting, SWApexJob
+from syncapp.models import (
+    FieldMapping,
+    NotificationSetting,
+    Prospect,
+    ScoreDefinition,
+    SWApexJob,
+    TagDefinition,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -55,3 +62,41 @@ class NotificationSettingFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"rule {n}")
     emails = "ops@example.com"
     threshold_minutes = 60
+
+
+class TagDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TagDefinition
+        django_get_or_create = ["backend_id"]
+
+    backend_id = factory.Sequence(lambda n: f"tag_{n}")
+    name = factory.LazyAttribute(lambda t: t.backend_id.replace("tag_", "").title())
+
+
+class ScoreDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoreDefinition
+        django_get_or_create = ["backend_id"]
+
+    backend_id = factory.Sequence(lambda n: f"score_{n}")
+    name = factory.LazyAttribute(lambda s: s.backend_id.title())
+
+
+class FieldMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FieldMapping
+
+    score = factory.SubFactory(ScoreDefinitionFactory)
+    object = "Lead"
+    field = "SW_Engagement_Score__c"
+
+
+class ProspectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Prospect
+
+    backend_id = factory.Sequence(lambda n: f"p_{n:06d}")
+    email = factory.LazyAttribute(lambda p: f"{p.backend_id}@example.com")
+    email_key = factory.LazyAttribute(lambda p: p.email.lower())
+    lifecycle = "Active"
+    seq = factory.Sequence(lambda n: n + 1)

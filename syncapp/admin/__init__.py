@@ -1,88 +1,18 @@
-from django import forms
-from django.contrib import admin
+"""SW Studio's admin: the product UI. One module per concern.
 
-from syncapp.models import (
-    AsyncJob,
-    NotificationSetting,
-    ScheduledJob,
-    StudioOptions,
-    SWApexJob,
-    WorkflowOption,
+- (the site itself, with its branding and the Setup page URLs, is syncapp.admin_site)
+- setup, dashboard, connection: the Setup page
+- runs: SW Apex Jobs · jobs: Apex Jobs · schedules: Scheduled Jobs
+- options: Studio Options, Notification Settings, Workflow Options
+- mappings: Field Mappings, Logger Options
+- mirror: the local mirror of SalesWings data (tags, scores, prospects, activities), read-only
+"""
+
+from syncapp.admin import (  # noqa: F401  (registers the admins)
+    jobs,
+    mappings,
+    mirror,
+    options,
+    runs,
+    schedules,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Machine-written tables: viewable, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(StudioOptions)
-class StudioOptionsAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class NotificationSettingForm(forms.ModelForm):
-    class Meta:
-        model = NotificationSetting
-        fields = ["name", "active", "threshold_minutes", "users", "emails"]
-
-    def clean(self):
-        cleaned = super().clean()
-        no_recipient = not cleaned.get("users") and not (cleaned.get("emails") or "").strip()
-        if no_recipient and "emails" not in self.errors:
-            self.add_error("emails", "Name at least one recipient: a user or an address.")
-        return cleaned
-
-
-@admin.register(NotificationSetting)
-class NotificationSettingAdmin(admin.ModelAdmin):
-    form = NotificationSettingForm
-    list_display = ["name", "active", "threshold_minutes", "alerted_at"]
-    filter_horizontal = ["users"]
-
-
-@admin.register(WorkflowOption)
-class WorkflowOptionAdmin(admin.ModelAdmin):
-    list_display = ["step", "enabled", "batch_size"]
-
-
-@admin.register(SWApexJob)
-class SWApexJobAdmin(ReadOnlyAdmin):
-    list_display = ["name", "status", "trigger", "start_time", "end_time"]
-    list_filter = ["status", "trigger"]
-    show_full_result_count = False
-
-
-@admin.register(AsyncJob)
-class AsyncJobAdmin(ReadOnlyAdmin):
-    list_display = [
-        "job_type",
-        "status",
-        "class_name",
-        "total_batches",
-        "batches_processed",
-        "number_of_errors",
-        "submitted_by",
-        "created_date",
-        "completed_date",
-    ]
-    list_select_related = ["submitted_by"]
-    show_full_result_count = False
-
-
-@admin.register(ScheduledJob)
-class ScheduledJobAdmin(ReadOnlyAdmin):
-    list_display = ["name", "state", "next_fire_time", "previous_fire_time", "times_triggered"]
-    list_select_related = ["stats"]

@@ -168,3 +168,54 @@ def status():
         "scheduledWatcher": _schedule_json(schedules.get(scheduling.WATCHER_NAME)),
         "lastExecution": cycle_json(SWApexJob.objects.newest()),
     }
+
+
+# --- the Setup page's Data section ------------------------------------------------------------
+
+
+class DataDeletionRefused(Exception):  # noqa: N818
+    """A data set cannot be deleted now (a cycle runs, or its option is still on)."""
+
+
+DATASETS = {
+    "activities": "SW Activity records (SW_Activity__c) and the local activities",
+}
+
+
+def delete_data(dataset):
+    """Delete an optional data set the sync created while an option was on.
+
+    Returns how many records went (in the org and locally). Refused while a cycle runs (it
+    could be writing the same records) and while the option that creates the data is on.
+    """
+    from syncapp.engine import clients
+    from syncapp.engine.steps.common import chunked
+    from syncapp.models import Activity, StudioOptions
+
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown data set {dataset!r}; known: {', '.join(sorted(DATASETS))}.")
+    running = SWApexJob.objects.in_progress().order_by("-id").first()
+    if running:
+        raise DataDeletionRefused(
+            f"A synchronization cycle ({running.name}) is running; try again when it is over."
+        )
+    if StudioOptions.load().activity_sync:
+        raise DataDeletionRefused(
+            "SW Activity Data is on: switch it off first, or the next cycle creates them again."
+        )
+    sf = clients.salesforce()
+    deleted = 0
+    ids = [r["Id"] for r in sf.query("SELECT Id FROM SW_Activity__c")]
+    failures = []
+    for chunk in chunked(ids, 200):
+        for result in sf.delete(chunk):
+            if result.success:
+                deleted += 1
+            else:
+                failures.append(f"{result.id}: {'; '.join(result.errors)}")
+    deleted += Activity.objects.all().delete()[0]
+    if failures:
+        raise DataDeletionRefused(
+            f"{deleted} records deleted, {len(failures)} could not be: {'; '.join(failures[:5])}"
+        )
+    return deleted

@@ -19,4 +19,8 @@ def runner(generation=None, **_):
 
 
 def run_step(job_id, **_):
+    from syncapp.models import LoggerOptions
+
+    # Logger Options edited on the Setup page reach this worker's loggers.
+    LoggerOptions.apply_all()
     return cycle_engine.run_step(job_id)

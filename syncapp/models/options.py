@@ -121,6 +121,27 @@ class StudioOptions(SingletonModel):
         if errors:
             raise ValidationError(errors)
 
+    @classmethod
+    def set_full_sync_request(cls, requested, now=None):
+        """Queue (or withdraw) a Full Synchronization for the next cycle.
+
+        Locks the row like the Finalizer does: a request made while a cycle runs carries a
+        time after that cycle's start, so the Finalizer leaves it for the next cycle.
+        Returns False when nothing changed.
+        """
+        from django.db import transaction
+        from django.utils import timezone
+
+        with transaction.atomic():
+            cls.load()
+            options = cls.objects.select_for_update().get(pk=1)
+            if options.full_sync_requested == requested:
+                return False
+            options.full_sync_requested = requested
+            options.full_sync_requested_at = (now or timezone.now()) if requested else None
+            options.save(update_fields=["full_sync_requested", "full_sync_requested_at"])
+        return True
+
 
 def validate_email_list(value):
     validator = EmailValidator()

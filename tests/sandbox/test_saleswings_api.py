@@ -1,6 +1,5 @@
 """The SalesWings stand-in, over HTTP with requests, against docs/saleswings-api.md."""
 
-import pytest
 import requests
 
 from sandbox.models import SandboxSettings, SwProspect, SwReceived
@@ -17,12 +16,16 @@ def test_token_check_and_definitions(sw):
     assert [s["id"] for s in sw.get("/scores").json()["scores"]] == ["engagement", "fit"]
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong", "Token sw-sandbox-token"])
-def test_bad_or_missing_token(sw, header):
-    headers = {"Authorization": header} if header else {}
-    r = requests.get(sw.url + "/account", headers=headers, timeout=10)
-    assert r.status_code == 401
-    assert r.json()["error"]["code"] == "invalid_token"
+BAD_OR_MISSING_TOKEN_CASES = [None, "Bearer wrong", "Token sw-sandbox-token"]
+
+
+def test_bad_or_missing_token(sw):
+    # One test over all cases: each live-server test costs a database flush.
+    for header in BAD_OR_MISSING_TOKEN_CASES:
+        headers = {"Authorization": header} if header else {}
+        r = requests.get(sw.url + "/account", headers=headers, timeout=10)
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "invalid_token"
 
 
 def test_prospects_page_by_seq(sw, faults):
@@ -50,13 +53,21 @@ def test_activities_page_by_seq(sw):
     assert page["hasMore"] is True
 
 
-@pytest.mark.parametrize(
-    "params", [{"since": "x"}, {"since": -1}, {"limit": 0}, {"limit": 1001}, {"limit": "1.5"}]
-)
-def test_bad_paging_parameters(sw, params):
-    r = sw.get("/prospects", params=params)
-    assert r.status_code == 400
-    assert r.json()["error"]["code"] == "bad_request"
+BAD_PAGING_PARAMETERS_CASES = [
+    {"since": "x"},
+    {"since": -1},
+    {"limit": 0},
+    {"limit": 1001},
+    {"limit": "1.5"},
+]
+
+
+def test_bad_paging_parameters(sw):
+    # One test over all cases: each live-server test costs a database flush.
+    for params in BAD_PAGING_PARAMETERS_CASES:
+        r = sw.get("/prospects", params=params)
+        assert r.status_code == 400
+        assert r.json()["error"]["code"] == "bad_request"
 
 
 def test_incremental_reads_churn_the_world(sw, faults):
@@ -89,21 +100,22 @@ def test_sinks(sw):
     assert SwReceived.objects.count() == 3
 
 
-@pytest.mark.parametrize(
-    "path, body, status",
-    [
-        ("/metrics", "{nope", 400),
-        ("/metrics", "[1]", 400),
-        ("/logs", '{"entries": "x"}', 400),
-        ("/logs", '{"entries": [' + ",".join(['{"message": "m"}'] * 501) + "]}", 413),
-        ("/salesforce-changes", '{"records": [{"object": "Lead"}]}', 400),
-        ("/salesforce-changes", '{"records": [{"salesforceId": "x", "object": "Task"}]}', 400),
-    ],
-)
-def test_bad_bodies(sw, path, body, status):
-    r = sw.post(path, data=body, headers={"Content-Type": "application/json"})
-    assert r.status_code == status
-    assert set(r.json()["error"]) == {"code", "message"}
+BAD_BODIES_CASES = [
+    ("/metrics", "{nope", 400),
+    ("/metrics", "[1]", 400),
+    ("/logs", '{"entries": "x"}', 400),
+    ("/logs", '{"entries": [' + ",".join(['{"message": "m"}'] * 501) + "]}", 413),
+    ("/salesforce-changes", '{"records": [{"object": "Lead"}]}', 400),
+    ("/salesforce-changes", '{"records": [{"salesforceId": "x", "object": "Task"}]}', 400),
+]
+
+
+def test_bad_bodies(sw):
+    # One test over all cases: each live-server test costs a database flush.
+    for path, body, status in BAD_BODIES_CASES:
+        r = sw.post(path, data=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == status
+        assert set(r.json()["error"]) == {"code", "message"}
 
 
 def test_wrong_method_and_unknown_path(sw):

@@ -20,28 +20,29 @@ def test_client_credentials_grant(sandbox_url, cfg):
     assert answer["access_token"]
 
 
-@pytest.mark.parametrize(
-    "change, error",
-    [
-        ({"password": "wrong"}, "invalid_grant"),
-        ({"username": "nobody@example.com"}, "invalid_grant"),
-        ({"client_secret": "wrong"}, "invalid_client"),
-        ({"client_id": "wrong"}, "invalid_client_id"),
-        ({"grant_type": "authorization_code"}, "unsupported_grant_type"),
-    ],
-)
-def test_bad_credentials_are_refused(sandbox_url, cfg, change, error):
-    data = {
-        "grant_type": "password",
-        "client_id": cfg.sf_client_id,
-        "client_secret": cfg.sf_client_secret,
-        "username": cfg.sf_username,
-        "password": cfg.sf_password,
-        **change,
-    }
-    r = requests.post(f"{sandbox_url}/services/oauth2/token", data=data, timeout=10)
-    assert r.status_code == 400
-    assert r.json()["error"] == error
+BAD_CREDENTIALS_ARE_REFUSED_CASES = [
+    ({"password": "wrong"}, "invalid_grant"),
+    ({"username": "nobody@example.com"}, "invalid_grant"),
+    ({"client_secret": "wrong"}, "invalid_client"),
+    ({"client_id": "wrong"}, "invalid_client_id"),
+    ({"grant_type": "authorization_code"}, "unsupported_grant_type"),
+]
+
+
+def test_bad_credentials_are_refused(sandbox_url, cfg):
+    # One test over all cases: each live-server test costs a database flush.
+    for change, error in BAD_CREDENTIALS_ARE_REFUSED_CASES:
+        data = {
+            "grant_type": "password",
+            "client_id": cfg.sf_client_id,
+            "client_secret": cfg.sf_client_secret,
+            "username": cfg.sf_username,
+            "password": cfg.sf_password,
+            **change,
+        }
+        r = requests.post(f"{sandbox_url}/services/oauth2/token", data=data, timeout=10)
+        assert r.status_code == 400
+        assert r.json()["error"] == error
 
 
 def test_simple_salesforce_login_flows(sandbox_url, cfg, world):
@@ -69,17 +70,25 @@ def test_direct_client_uses_instance_url_and_session(sandbox_url, cfg, world):
     assert sf.query("SELECT Id FROM User LIMIT 1")["records"][0]["Id"].startswith("005")
 
 
-@pytest.mark.parametrize("header", [None, "Bearer not-a-session", "Basic abc"])
-def test_missing_or_unknown_session_is_401(sandbox_url, world, header):
-    headers = {"Authorization": header} if header else {}
-    r = requests.get(
-        f"{sandbox_url}/services/data/v59.0/query", params={"q": "SELECT Id FROM Lead"},
-        headers=headers, timeout=10,
-    )  # fmt: skip
-    assert r.status_code == 401
-    assert r.json() == [
-        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID", "fields": []}
-    ]
+MISSING_OR_UNKNOWN_SESSION_IS_401_CASES = [None, "Bearer not-a-session", "Basic abc"]
+
+
+def test_missing_or_unknown_session_is_401(sandbox_url, world):
+    # One test over all cases: each live-server test costs a database flush.
+    for header in MISSING_OR_UNKNOWN_SESSION_IS_401_CASES:
+        headers = {"Authorization": header} if header else {}
+        r = requests.get(
+            f"{sandbox_url}/services/data/v59.0/query", params={"q": "SELECT Id FROM Lead"},
+            headers=headers, timeout=10,
+        )  # fmt: skip
+        assert r.status_code == 401
+        assert r.json() == [
+            {
+                "message": "Session expired or invalid",
+                "errorCode": "INVALID_SESSION_ID",
+                "fields": [],
+            }
+        ]
 
 
 def test_expired_session_raises_for_a_direct_client(sandbox_url, cfg, world, faults):

@@ -80,30 +80,31 @@ def test_datetime_literals_order_and_limit(sf):
     assert r["totalSize"] == 7
 
 
-@pytest.mark.parametrize(
-    "soql, code",
-    [
-        ("SELECT Id FRM Lead", "MALFORMED_QUERY"),
-        ("SELECT FROM Lead", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Lead WHERE", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Lead WHERE Email = 'unterminated", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Lead LIMIT -1", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Lead WHERE (Email = 'a'", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Lead ; DROP TABLE", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Leed", "INVALID_TYPE"),
-        ("SELECT Id, Nope__c FROM Lead", "INVALID_FIELD"),
-        ("SELECT Account.Name FROM Contact", "INVALID_FIELD"),
-        ("SELECT Id FROM Lead WHERE IsConverted = 'yes'", "INVALID_FIELD"),
-        ("SELECT Id FROM Lead WHERE Id = 'not-an-id'", "INVALID_QUERY_FILTER_OPERATOR"),
-    ],
-)
-def test_bad_queries_raise_malformed_request(sf, soql, code):
-    with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf.query(soql)
-    assert exc.value.status == 400
-    [error] = exc.value.content
-    assert error["errorCode"] == code
-    assert error["message"]
+BAD_QUERIES_RAISE_MALFORMED_REQUEST_CASES = [
+    ("SELECT Id FRM Lead", "MALFORMED_QUERY"),
+    ("SELECT FROM Lead", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Lead WHERE", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Lead WHERE Email = 'unterminated", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Lead LIMIT -1", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Lead WHERE (Email = 'a'", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Lead ; DROP TABLE", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Leed", "INVALID_TYPE"),
+    ("SELECT Id, Nope__c FROM Lead", "INVALID_FIELD"),
+    ("SELECT Account.Name FROM Contact", "INVALID_FIELD"),
+    ("SELECT Id FROM Lead WHERE IsConverted = 'yes'", "INVALID_FIELD"),
+    ("SELECT Id FROM Lead WHERE Id = 'not-an-id'", "INVALID_QUERY_FILTER_OPERATOR"),
+]
+
+
+def test_bad_queries_raise_malformed_request(sf):
+    # One test over all cases: each live-server test costs a database flush.
+    for soql, code in BAD_QUERIES_RAISE_MALFORMED_REQUEST_CASES:
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            sf.query(soql)
+        assert exc.value.status == 400
+        [error] = exc.value.content
+        assert error["errorCode"] == code
+        assert error["message"]
 
 
 def test_missing_q_is_a_4xx(sf):

@@ -1,0 +1,191 @@
+"""One sync cycle over N changed prospects matched to N Leads and N Contacts in the sandbox.
+
+    python bench/cycle_sync.py --n 10000            # quick
+    python bench/cycle_sync.py --n 100000           # full
+
+Side by side in one run, on a fresh database of its own (a temporary SWSTUDIO_VAR_DIR):
+1. the sandbox is seeded (N prospects, N Leads, N Contacts, every one matching a prospect) and
+   served by gunicorn on 127.0.0.1 (not the dev server: Nagle, docs/domain.md §6);
+2. one cycle of the real workflow runs in this process with the real clients over HTTP:
+   wall time, API calls (the sandbox's counter), records written, Python peak memory
+   (tracemalloc, this process only: the sandbox runs in gunicorn);
+3. the sandbox's raw collection capacity: the same client updating Leads 200 a call;
+4. a naive simple-salesforce loop updating one record per call, on a sample of the same
+   Leads, extrapolated to the cycle's writes.
+Prints a Markdown table row set for docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--naive-sample", type=int, default=300)
+    parser.add_argument("--raw-sample", type=int, default=4000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    var = tempfile.mkdtemp(prefix="swbench-")
+    port = free_port()
+    env = dict(
+        os.environ,
+        SWSTUDIO_VAR_DIR=var,
+        SANDBOX_BASE_URL=f"http://127.0.0.1:{port}",
+        DEBUG="true",
+        LOG_LEVEL="WARNING",
+    )
+    os.environ.update(env)
+    manage = [PY, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
+    n = args.n
+    t = time.perf_counter()
+    subprocess.run(
+        [*manage, "sandbox", "seed", "--prospects", str(n), "--leads", str(n),
+         "--contacts", str(n), "--accounts", str(max(1, n // 20)), "--opportunities",
+         str(max(1, n // 20)), "--match-share", "1", "--activities-per-prospect", "0"],
+        check=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    seed_s = time.perf_counter() - t
+    server = subprocess.Popen(
+        [PY, "-m", "gunicorn", "swstudio_site.wsgi", "-b", f"127.0.0.1:{port}",
+         "-w", str(args.workers), "--timeout", "600", "--log-level", "warning"],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        results = run(args, port)
+        results["seed_s"] = round(seed_s, 1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(json.dumps(results, indent=2))
+
+
+def run(args, port):
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swstudio_site.settings")
+    import django
+
+    django.setup()
+    import requests
+    from django.conf import settings
+
+    from syncapp.engine import control
+    from syncapp.engine import cycle as cycle_engine
+    from syncapp.engine.statuses import Trigger
+    from syncapp.models import FieldMapping, ScoreDefinition, StudioOptions, SWApexJob
+    from syncapp.salesforce import get_client
+
+    base = f"http://127.0.0.1:{port}"
+    settings.SWSTUDIO_WORKFLOW = settings.SWSTUDIO_DEFAULT_WORKFLOW
+    requests.put(f"{base}/sandbox/control/faults", json={"auto_churn": False,
+                 "daily_api_limit": 10_000_000}, timeout=30).raise_for_status()  # fmt: skip
+
+    def api_used():
+        return requests.get(f"{base}/sandbox/control/stats", timeout=30).json()["salesforce"][
+            "apiUsed"
+        ]
+
+    for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
+        definition, _ = ScoreDefinition.objects.get_or_create(
+            backend_id=score, defaults={"name": score}
+        )
+        for obj in ("Lead", "Contact"):
+            FieldMapping.objects.get_or_create(score=definition, object=obj, field=field)
+    options = StudioOptions.load()
+    options.api_call_reserve = 0
+    options.save()
+    control.turn_on()
+
+    queue = []
+    cycle_engine._enqueue = lambda job_id, _name: queue.append(job_id)
+    before = api_used()
+    tracemalloc.start()
+    t = time.perf_counter()
+    cycle = cycle_engine.start_cycle(Trigger.RUNNER)
+    while queue:
+        cycle_engine.run_step(queue.pop(0))
+    wall = time.perf_counter() - t
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    calls = api_used() - before
+    cycle = SWApexJob.objects.get(pk=cycle.pk)
+    steps = {s["name"]: s for s in cycle.steps}
+    written = (
+        steps["MatchProspectsToLeads"]["modified"] + steps["MatchProspectsToContacts"]["modified"]
+    )
+    leads = steps["MatchProspectsToLeads"]["modified"]
+    contacts = steps["MatchProspectsToContacts"]["modified"]
+    floor_writes = math.ceil(leads / 200) + math.ceil(contacts / 200)
+    floor_pages = math.ceil(args.n / 2000) * 2  # reading every Lead and Contact once
+
+    sf = get_client()
+    ids = [r["Id"] for r in sf.query("SELECT Id FROM Lead ORDER BY Id")][: args.raw_sample]
+    c0, t = api_used(), time.perf_counter()
+    sf.update("Lead", [{"Id": i, "SW_Fit_Score__c": 1.5} for i in ids])
+    raw_s = time.perf_counter() - t
+    raw_rate = len(ids) / raw_s
+    raw_calls = api_used() - c0
+
+    simple = sf._connect()
+    sample = ids[: args.naive_sample]
+    c0, t = api_used(), time.perf_counter()
+    for i in sample:
+        simple.Lead.update(i, {"SW_Fit_Score__c": 2.5})
+    naive_s = time.perf_counter() - t
+    naive_calls = api_used() - c0
+    naive_total_s = naive_s / len(sample) * written
+    naive_total_calls = naive_calls / len(sample) * written
+
+    return {
+        "n": args.n,
+        "cycle_status": cycle.status,
+        "wall_s": round(wall, 1),
+        "records_written": written,
+        "write_rate_per_s": round(written / wall),
+        "api_calls": calls,
+        "api_calls_by_step": {k: None for k in ()},
+        "floor_calls": floor_writes + floor_pages,
+        "floor_writes": floor_writes,
+        "floor_query_pages": floor_pages,
+        "raw_collection_rate_per_s": round(raw_rate),
+        "raw_calls": raw_calls,
+        "cycle_vs_raw_time": round(wall / (written / raw_rate), 2) if written else None,
+        "naive_sample": len(sample),
+        "naive_rate_per_s": round(len(sample) / naive_s, 1),
+        "naive_extrapolated_s": round(naive_total_s, 1),
+        "naive_extrapolated_calls": round(naive_total_calls),
+        "speedup_vs_naive": round(naive_total_s / wall, 1),
+        "calls_ratio_vs_naive": round(naive_total_calls / calls, 1) if calls else None,
+        "peak_python_mb": round(peak / 2**20, 1),
+        "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Settings records: Studio Options (one record), Notification Settings, Workflow Options."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from syncapp.admin.base import SWStudioMedia
+from syncapp.engine.steps import workflow
+from syncapp.models import NotificationSetting, StudioOptions, WorkflowOption
+from syncapp.models.options import split_emails
+
+
+@admin.register(StudioOptions)
+class StudioOptionsAdmin(admin.ModelAdmin):
+    """One record: the list page opens it; it cannot be added or deleted."""
+
+    Media = SWStudioMedia
+    fieldsets = [
+        (
+            "Schedule",
+            {
+                "fields": ["sync_gap_minutes", "apex_jobs_threshold"],
+            },
+        ),
+        (
+            "SalesWings backend",
+            {"fields": ["api_endpoint"]},
+        ),
+        (
+            "What is synchronized",
+            {
+                "fields": [
+                    "account_aggregation",
+                    "opportunity_tags",
+                    "opportunity_scores",
+                    "activity_sync",
+                    "disable_triggers",
+                ]
+            },
+        ),
+        (
+            "Limits",
+            {"fields": ["max_sync_attempts", "api_call_reserve"]},
+        ),
+        (
+            "Full Synchronization",
+            {
+                "description": "Requested and withdrawn on the Setup page.",
+                "fields": [
+                    "full_sync_requested",
+                    "full_sync_requested_at",
+                    "full_sync_consumed_at",
+                    "setup_link",
+                ],
+            },
+        ),
+    ]
+    readonly_fields = [
+        "full_sync_requested",
+        "full_sync_requested_at",
+        "full_sync_consumed_at",
+        "setup_link",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        options = StudioOptions.load()
+        return HttpResponseRedirect(
+            reverse("admin:syncapp_studiooptions_change", args=[options.pk])
+        )
+
+    @admin.display(description="Setup page")
+    def setup_link(self, obj):
+        url = reverse("admin:swstudio_setup") + "#full-sync"
+        return format_html('<a href="{}">Request or withdraw a Full Synchronization</a>', url)
+
+
+class NotificationSettingForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSetting
+        fields = ["name", "active", "threshold_minutes", "users", "emails"]
+
+    def clean(self):
+        cleaned = super().clean()
+        no_recipient = not cleaned.get("users") and not (cleaned.get("emails") or "").strip()
+        if no_recipient and "emails" not in self.errors:
+            self.add_error("emails", "Name at least one recipient: a user or an address.")
+        return cleaned
+
+
+@admin.register(NotificationSetting)
+class NotificationSettingAdmin(admin.ModelAdmin):
+    form = NotificationSettingForm
+    list_display = ["name", "active", "threshold_minutes", "recipients_display", "alerted_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "emails"]
+    filter_horizontal = ["users"]
+    fieldsets = [
+        (None, {"fields": ["name", "active"]}),
+        ("When", {"fields": ["threshold_minutes"]}),
+        (
+            "Who",
+            {
+                "description": "At least one recipient: a user, an address, or both.",
+                "fields": ["users", "emails"],
+            },
+        ),
+        ("Status", {"fields": ["alerted_at"]}),
+    ]
+    readonly_fields = ["alerted_at"]
+
+    def get_queryset(self, request):
+        # Counting users in the query keeps the list at a constant number of queries.
+        return super().get_queryset(request).annotate(user_count=Count("users"))
+
+    @admin.display(description="recipients")
+    def recipients_display(self, obj):
+        users = getattr(obj, "user_count", None)
+        if users is None:
+            users = obj.users.count()
+        addresses = len(split_emails(obj.emails))
+        parts = []
+        if users:
+            parts.append(f"{users} user{'s' if users != 1 else ''}")
+        if addresses:
+            parts.append(f"{addresses} address{'es' if addresses != 1 else ''}")
+        return " + ".join(parts) or "—"
+
+
+def step_choices():
+    return [(step.name, f"{step.class_name}") for step in workflow()]
+
+
+class WorkflowOptionForm(forms.ModelForm):
+    step = forms.TypedChoiceField(
+        label="Step",
+        choices=step_choices,
+        help_text="The workflow step these options apply to (its Apex Job is SWJob<Step>).",
+    )
+
+    class Meta:
+        model = WorkflowOption
+        fields = ["step", "enabled", "batch_size"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        known = {value for value, _ in step_choices()}
+        current = self.instance.step if self.instance and self.instance.pk else None
+        if current and current not in known:
+            # A step removed from the workflow: keep it visible so the record can be fixed.
+            self.fields["step"].choices = [
+                *step_choices(),
+                (current, f"SWJob{current} (not in the workflow)"),
+            ]
+
+
+@admin.register(WorkflowOption)
+class WorkflowOptionAdmin(admin.ModelAdmin):
+    form = WorkflowOptionForm
+    list_display = ["__str__", "enabled", "batch_size"]
+    list_filter = ["enabled"]
+    fieldsets = [(None, {"fields": ["step", "enabled", "batch_size"]})]

@@ -1,0 +1,73 @@
+"""SW Studio's admin site: the product's UI. Branding, and the Setup page as its home.
+
+`SWStudioAdminConfig` (named in INSTALLED_APPS instead of django.contrib.admin) makes this
+site `admin.site`. Both live outside the `syncapp.admin` package on purpose: that package
+registers the model admins on `admin.site` when imported, so importing it while the lazy
+`admin.site` is being created would register them on a throw-away instance.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.urls import path, reverse
+
+
+class SWStudioAdminSite(admin.AdminSite):
+    site_header = "SW Studio"
+    site_title = "SW Studio"
+    index_title = "SW Studio"
+    index_template = "admin/swstudio_index.html"
+
+    def get_urls(self):
+        from syncapp.admin import setup
+
+        setup_urls = [
+            path("setup/", self.admin_view(setup.setup_page), name="swstudio_setup"),
+            path(
+                "setup/progress.json",
+                self.admin_view(setup.progress_json),
+                name="swstudio_setup_progress",
+            ),
+            path(
+                "setup/status/",
+                self.admin_view(setup.status_fragment),
+                name="swstudio_setup_status",
+            ),
+            path("setup/switch/", self.admin_view(setup.switch), name="swstudio_setup_switch"),
+            path(
+                "setup/full-sync/",
+                self.admin_view(setup.full_sync),
+                name="swstudio_setup_full_sync",
+            ),
+            path("setup/connect/", self.admin_view(setup.connect), name="swstudio_setup_connect"),
+            path(
+                "setup/data/<slug:dataset>/delete/",
+                self.admin_view(setup.delete_data),
+                name="swstudio_setup_delete_data",
+            ),
+        ]
+        # Ours first: the admin's catch-all app_label pattern must not see "setup".
+        return setup_urls + super().get_urls()
+
+    def login(self, request, extra_context=None):
+        # After logging in, the Setup page is the first thing offered (unless the user was on
+        # their way somewhere else).
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            extra_context = {
+                **(extra_context or {}),
+                REDIRECT_FIELD_NAME: reverse("admin:swstudio_setup", current_app=self.name),
+            }
+        return super().login(request, extra_context)
+
+    def index(self, request, extra_context=None):
+        from syncapp import roles
+        from syncapp.admin.setup import summary
+
+        extra_context = {**(extra_context or {})}
+        if roles.is_viewer(request.user):
+            extra_context["setup_summary"] = summary()
+        return super().index(request, extra_context)
+
+
+class SWStudioAdminConfig(AdminConfig):
+    default_site = "syncapp.admin_site.SWStudioAdminSite"

@@ -1,0 +1,156 @@
+"""What the data steps share: the SalesWings fields, value comparison, streaming helpers."""
+
+import datetime as dt
+import math
+from itertools import islice
+
+from syncapp.models import FieldMapping, TagDefinition
+
+PROSPECT_ID = "SW_Prospect_Id__c"
+TAGS = "SW_Tags__c"
+TEMPERATURE = "SW_Temperature__c"
+LAST_VISIT = "SW_Last_Visit__c"
+FAVORITE = "SW_Favorite__c"
+PERSON_FIELDS = [PROSPECT_ID, TAGS, TEMPERATURE, LAST_VISIT, FAVORITE]
+HOTNESS = {"Hot": 3, "Warm": 2, "Cold": 1}
+
+
+def chunked(iterable, size):
+    it = iter(iterable)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def keyset(queryset, size):
+    """Stream a queryset in pages of `size` by primary key: bounded memory, and rows the
+    caller changes while streaming (e.g. marks Processed) neither repeat nor shift pages."""
+    last = 0
+    while True:
+        page = list(queryset.filter(pk__gt=last).order_by("pk")[:size])
+        if not page:
+            return
+        yield page
+        last = page[-1].pk
+
+
+def parse_datetime(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def sf_datetime(value):
+    """A datetime as Salesforce takes it (UTC, ISO 8601 with offset)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def soql_datetime(value):
+    """A SOQL date-time literal (UTC, whole seconds, `Z`) for a stamp Salesforce answered.
+
+    Rounded down to the second: with `>=` that reads a little more again, never less.
+    """
+    return parse_datetime(value).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def same(current, desired):
+    """Whether a Salesforce field already holds the value we would write.
+
+    Salesforce answers numbers as floats, datetimes with milliseconds and `+0000`, empty text
+    as null: compare meanings, not spellings, or a second cycle would rewrite everything.
+    """
+    if desired is None or desired == "":
+        return current is None or current == "" or current is False
+    if isinstance(desired, bool):
+        return bool(current) == desired
+    if isinstance(desired, int | float):
+        if current in (None, "") or isinstance(current, bool):
+            return False
+        try:
+            return math.isclose(float(current), float(desired))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(desired, str) and isinstance(current, str) and "T" in desired:
+        try:
+            return parse_datetime(current) == parse_datetime(desired)
+        except ValueError:
+            pass
+    return current == desired
+
+
+def changes(record, desired):
+    """The fields of `desired` whose value differs from the queried `record`."""
+    return {k: v for k, v in desired.items() if not same(record.get(k), v)}
+
+
+def join_tags(names):
+    names = sorted(set(n for n in names if n))
+    return ";".join(names) or None
+
+
+def split_tags(value):
+    return {t for t in (value or "").split(";") if t}
+
+
+def tag_names():
+    return dict(TagDefinition.objects.filter(active=True).values_list("backend_id", "name"))
+
+
+def prospect_values(prospect, tags_by_id, score_fields):
+    """What a matched Lead/Contact holds for this prospect."""
+    values = {
+        PROSPECT_ID: prospect.backend_id,
+        TAGS: join_tags(tags_by_id.get(t) for t in prospect.tags),
+        TEMPERATURE: prospect.temperature or None,
+        LAST_VISIT: sf_datetime(prospect.last_visit),
+        FAVORITE: bool(prospect.favorite),
+    }
+    for score_id, field in score_fields.items():
+        values[field] = prospect.scores.get(score_id)
+    return values
+
+
+def cleared_values(score_fields):
+    values = dict.fromkeys(PERSON_FIELDS)
+    values[FAVORITE] = False
+    for field in score_fields.values():
+        values[field] = None
+    return values
+
+
+def person_score_fields(obj):
+    return FieldMapping.fields_for(obj)
+
+
+def describe_failure(result):
+    codes = ", ".join(getattr(result, "codes", []) or [])
+    errors = "; ".join(getattr(result, "errors", []) or []) or "rejected"
+    return f"{codes}: {errors}" if codes else errors
+
+
+def write(sf, batch, obj, updates, *, label=None):
+    """Update records (each with Id) that really change; count and report per record.
+
+    Returns {record id: None on success, or the failure message}.
+    """
+    outcome = {}
+    if not updates:
+        return outcome
+    results = sf.update(obj, updates)
+    for record, result in zip(updates, results, strict=True):
+        if result.success:
+            batch.modified += 1
+            outcome[record["Id"]] = None
+        else:
+            message = f"{label or obj} {record['Id']}: {describe_failure(result)}"
+            batch.record_failure(message)
+            outcome[record["Id"]] = message
+    return outcome
+
+
+def soql_fields(fields):
+    return ", ".join(dict.fromkeys(fields))

@@ -1,0 +1,62 @@
+"""CreateOpportunityTags / CreateOpportunityScores: copy the Account's aggregates onto each of
+its Opportunities (Account Aggregation and the matching Opportunity option on)."""
+
+from syncapp.engine import clients
+from syncapp.engine.steps import Step
+from syncapp.engine.steps.aggregation import score_pairs
+from syncapp.engine.steps.common import TAGS, changes, chunked, soql_fields, write
+
+
+class CopyToOpportunities(Step):
+    option = ""
+
+    def applies(self, options):
+        return options.account_aggregation and getattr(options, self.option)
+
+    def pairs(self):
+        """[(account field, opportunity field)]"""
+        raise NotImplementedError
+
+    def run(self, ctx):
+        pairs = self.pairs()
+        if not pairs:
+            return
+        sf = clients.salesforce()
+        opp_fields = [o for _, o in pairs]
+        accounts_soql = (
+            f"SELECT {soql_fields(['Id', *(a for a, _ in pairs)])} FROM Account "
+            "WHERE Id IN ({values})"
+        )
+        opps = sf.query(
+            f"SELECT {soql_fields(['Id', 'AccountId', *opp_fields])} FROM Opportunity "
+            "WHERE AccountId != null ORDER BY Id"
+        )
+        for chunk in chunked(opps, ctx.batch_size):
+            with ctx.batch() as batch:
+                batch.examined += len(chunk)
+                account_ids = sorted({o["AccountId"] for o in chunk})
+                accounts = {a["Id"]: a for a in sf.query_in(accounts_soql, account_ids)}
+                updates = []
+                for opp in chunk:
+                    account = accounts.get(opp["AccountId"], {})
+                    desired = {o: account.get(a) for a, o in pairs}
+                    diff = changes(opp, desired)
+                    if diff:
+                        updates.append({"Id": opp["Id"], **diff})
+                write(sf, batch, "Opportunity", updates)
+
+
+class CreateOpportunityTags(CopyToOpportunities):
+    name = "CreateOpportunityTags"
+    option = "opportunity_tags"
+
+    def pairs(self):
+        return [(TAGS, TAGS)]
+
+
+class CreateOpportunityScores(CopyToOpportunities):
+    name = "CreateOpportunityScores"
+    option = "opportunity_scores"
+
+    def pairs(self):
+        return score_pairs("Account", "Opportunity")

@@ -1,0 +1,341 @@
+"""GetProspects and GetProspectPages: pull the backend's changes into the local mirror.
+
+Each page is fetched (network, no transaction), then written with its cursor in one
+transaction: a crash between pages repeats at most one page, it never skips one.
+"""
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.engine import clients
+from syncapp.engine.steps import Step
+from syncapp.engine.steps.common import parse_datetime
+from syncapp.models import (
+    Activity,
+    ActivityType,
+    Lifecycle,
+    Prospect,
+    ScoreDefinition,
+    SyncCursor,
+    SyncStatus,
+    TagDefinition,
+)
+
+EMAIL_RE = re.compile(r"^[^@\s;,'\"]+@[^@\s;,'\"]+\.[^@\s;,'\"]+$")
+TEMPERATURES = {"Hot", "Warm", "Cold"}
+PAGE_LIMIT_MAX = 1000
+
+
+class BadRecord(ValueError):
+    pass
+
+
+def _text(item, key, limit):
+    value = item.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRecord(f"{key} is not text")
+    return value[:limit]
+
+
+def _seq(item):
+    seq = item.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise BadRecord("seq is missing or not a non-negative integer")
+    return seq
+
+
+def _dt(item, key):
+    try:
+        return parse_datetime(item.get(key))
+    except (TypeError, ValueError) as exc:
+        raise BadRecord(f"{key} is not an ISO 8601 date-time") from exc
+
+
+def parse_prospect(item, tag_ids, score_ids):
+    """The mirror's fields for one backend prospect, and the problems found in it.
+
+    Raises BadRecord when the record cannot be stored at all (no id, not an object).
+    """
+    if not isinstance(item, dict):
+        raise BadRecord(f"not a JSON object: {str(item)[:80]}")
+    backend_id = item.get("id")
+    if not isinstance(backend_id, str) or not backend_id or len(backend_id) > 80:
+        raise BadRecord("id is missing or not text")
+    problems = []
+    lifecycle = item.get("lifecycle") or Lifecycle.ACTIVE
+    if lifecycle not in Lifecycle.values:
+        raise BadRecord(f"{backend_id}: unknown lifecycle {lifecycle!r}")
+    email = item.get("email")
+    email = email.strip() if isinstance(email, str) else ""
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        if lifecycle == Lifecycle.ACTIVE:
+            problems.append(f"missing or malformed e-mail {email[:80]!r}")
+        email_key = ""
+    else:
+        email_key = email.lower()
+    temperature = item.get("temperature") or ""
+    if temperature and temperature not in TEMPERATURES:
+        problems.append(f"unknown temperature {str(temperature)[:20]!r}")
+        temperature = ""
+    raw_tags = item.get("tags") or []
+    if not isinstance(raw_tags, list):
+        problems.append("tags is not a list")
+        raw_tags = []
+    tags = []
+    for tag in raw_tags:
+        if isinstance(tag, str) and tag in tag_ids:
+            tags.append(tag)
+        else:
+            problems.append(f"unknown tag {str(tag)[:40]!r}")
+    raw_scores = item.get("scores") or {}
+    if not isinstance(raw_scores, dict):
+        problems.append("scores is not an object")
+        raw_scores = {}
+    scores = {}
+    for key, value in raw_scores.items():
+        if key not in score_ids:
+            problems.append(f"unknown score {str(key)[:40]!r}")
+        elif not isinstance(value, int | float) or isinstance(value, bool):
+            problems.append(f"score {key} is not a number")
+        else:
+            scores[key] = value
+    fields = {
+        "backend_id": backend_id,
+        "seq": _seq(item),
+        "email": email[:254],
+        "email_key": email_key,
+        "first_name": _text(item, "firstName", 120),
+        "last_name": _text(item, "lastName", 120),
+        "lifecycle": lifecycle,
+        "merged_into": _text(item, "mergedInto", 80),
+        "temperature": temperature,
+        "last_visit": _dt(item, "lastVisit"),
+        "favorite": bool(item.get("favorite")),
+        "assignee": _text(item, "assignee", 254),
+        "tags": sorted(set(tags)),
+        "scores": scores,
+        "updated_at": _dt(item, "updatedAt"),
+    }
+    return fields, problems
+
+
+UPSERT_FIELDS = [
+    "seq",
+    "email",
+    "email_key",
+    "first_name",
+    "last_name",
+    "lifecycle",
+    "merged_into",
+    "temperature",
+    "last_visit",
+    "favorite",
+    "assignee",
+    "tags",
+    "scores",
+    "updated_at",
+    "fetched_at",
+    "sync_status",
+    "lead_pending",
+    "contact_pending",
+    "lead_sync_attempts",
+    "contact_sync_attempts",
+    "last_error",
+    "lead_clean_pending",
+    "contact_clean_pending",
+]
+
+
+def store_prospects(parsed, now):
+    """Upsert one page of parsed prospects (in the caller's transaction)."""
+    ids = [f["backend_id"] for f, _ in parsed]
+    old = {
+        p["backend_id"]: p
+        for p in Prospect.objects.filter(backend_id__in=ids).values(
+            "backend_id", "email_key", "lead_clean_pending", "contact_clean_pending"
+        )
+    }
+    rows = []
+    for fields, problems in parsed:
+        previous = old.get(fields["backend_id"])
+        active = fields["lifecycle"] == Lifecycle.ACTIVE
+        # Records that held this prospect may have to be cleaned: it is gone, or its e-mail
+        # moved (its old Leads/Contacts no longer match). New inactive prospects too: the org
+        # may hold their data from before.
+        dirty = not active or (
+            previous is not None and previous["email_key"] != fields["email_key"]
+        )
+        matchable = active and bool(fields["email_key"])
+        rows.append(
+            Prospect(
+                **fields,
+                fetched_at=now,
+                sync_status=SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
+                lead_pending=matchable,
+                contact_pending=matchable,
+                lead_sync_attempts=0,
+                contact_sync_attempts=0,
+                last_error="; ".join(problems)[:2000],
+                lead_clean_pending=dirty or bool(previous and previous["lead_clean_pending"]),
+                contact_clean_pending=dirty or bool(previous and previous["contact_clean_pending"]),
+            )
+        )
+    Prospect.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["backend_id"], update_fields=UPSERT_FIELDS
+    )
+
+
+class GetProspects(Step):
+    name = "GetProspects"
+
+    def run(self, ctx):
+        sw = clients.saleswings()
+        since = 0 if ctx.full_sync else int(SyncCursor.get(SyncCursor.PROSPECTS, 0))
+        limit = max(1, min(ctx.batch_size, PAGE_LIMIT_MAX))
+        tag_ids = set(
+            TagDefinition.objects.filter(active=True).values_list("backend_id", flat=True)
+        )
+        score_ids = set(
+            ScoreDefinition.objects.filter(active=True).values_list("backend_id", flat=True)
+        )
+        while True:
+            stored = False
+            with ctx.batch() as batch:
+                page = sw.prospects(since, limit)
+                parsed = {}
+                for item in page.items:
+                    batch.examined += 1
+                    try:
+                        fields, problems = parse_prospect(item, tag_ids, score_ids)
+                    except BadRecord as exc:
+                        batch.record_failure(f"Prospect skipped: {exc}")
+                        continue
+                    for problem in problems:
+                        batch.record_failure(f"Prospect {fields['backend_id']}: {problem}")
+                    # One page may carry a prospect twice: its latest change wins.
+                    kept = parsed.get(fields["backend_id"])
+                    if kept is None or kept[0]["seq"] <= fields["seq"]:
+                        parsed[fields["backend_id"]] = (fields, problems)
+                with transaction.atomic():
+                    store_prospects(list(parsed.values()), timezone.now())
+                    SyncCursor.put(SyncCursor.PROSPECTS, max(page.next_since, since))
+                batch.modified += len(parsed)
+                stored = True
+            # A page that failed to store stops the step: its cursor did not move, so the
+            # next cycle starts from it again rather than skipping it.
+            if not stored or not page.has_more or page.next_since <= since:
+                break
+            since = page.next_since
+            ctx.check_cancelled()
+
+
+def parse_activity(item):
+    if not isinstance(item, dict):
+        raise BadRecord(f"not a JSON object: {str(item)[:80]}")
+    backend_id = item.get("id")
+    if not isinstance(backend_id, str) or not backend_id or len(backend_id) > 80:
+        raise BadRecord("id is missing or not text")
+    kind = item.get("type")
+    if kind not in ActivityType.values:
+        raise BadRecord(f"{backend_id}: unknown type {str(kind)[:30]!r}")
+    occurred = _dt(item, "occurredAt")
+    if occurred is None:
+        raise BadRecord(f"{backend_id}: occurredAt is missing")
+    details = item.get("details") or {}
+    if not isinstance(details, dict):
+        raise BadRecord(f"{backend_id}: details is not an object")
+    prospect_id = item.get("prospectId")
+    if not isinstance(prospect_id, str) or not prospect_id:
+        raise BadRecord(f"{backend_id}: prospectId is missing")
+    return prospect_id, {
+        "backend_id": backend_id,
+        "seq": _seq(item),
+        "type": kind,
+        "occurred_at": occurred,
+        "url": _text(item, "url", 2000),
+        "title": _text(item, "title", 255),
+        "details": details,
+    }
+
+
+class GetProspectPages(Step):
+    """Activities (page visits, form submissions, custom events), with activity sync on."""
+
+    name = "GetProspectPages"
+
+    def applies(self, options):
+        return options.activity_sync
+
+    def run(self, ctx):
+        sw = clients.saleswings()
+        since = 0 if ctx.full_sync else int(SyncCursor.get(SyncCursor.ACTIVITIES, 0))
+        limit = max(1, min(ctx.batch_size, PAGE_LIMIT_MAX))
+        while True:
+            stored = False
+            with ctx.batch() as batch:
+                page = sw.activities(since, limit)
+                parsed = []
+                for item in page.items:
+                    batch.examined += 1
+                    try:
+                        parsed.append(parse_activity(item))
+                    except BadRecord as exc:
+                        batch.record_failure(f"Activity skipped: {exc}")
+                with transaction.atomic():
+                    prospects = dict(
+                        Prospect.objects.filter(
+                            backend_id__in={pid for pid, _ in parsed}
+                        ).values_list("backend_id", "pk")
+                    )
+                    rows = []
+                    for prospect_id, fields in parsed:
+                        if prospect_id not in prospects:
+                            batch.record_failure(
+                                f"Activity {fields['backend_id']}: unknown prospect {prospect_id}"
+                            )
+                            continue
+                        rows.append(
+                            Activity(
+                                prospect_id=prospects[prospect_id],
+                                lead_synced=False,
+                                contact_synced=False,
+                                **fields,
+                            )
+                        )
+                    Activity.objects.bulk_create(
+                        rows,
+                        update_conflicts=True,
+                        unique_fields=["backend_id"],
+                        update_fields=[
+                            "prospect",
+                            "seq",
+                            "type",
+                            "occurred_at",
+                            "url",
+                            "title",
+                            "details",
+                            "lead_synced",
+                            "contact_synced",
+                        ],
+                    )
+                    # Their Leads and Contacts get the new activities in this cycle's Match.
+                    Prospect.objects.filter(
+                        pk__in={r.prospect_id for r in rows}, lifecycle=Lifecycle.ACTIVE
+                    ).exclude(email_key="").update(
+                        sync_status=SyncStatus.NOT_PROCESSED,
+                        lead_pending=True,
+                        contact_pending=True,
+                        lead_sync_attempts=0,
+                        contact_sync_attempts=0,
+                    )
+                    SyncCursor.put(SyncCursor.ACTIVITIES, max(page.next_since, since))
+                batch.modified += len(rows)
+                stored = True
+            if not stored or not page.has_more or page.next_since <= since:
+                break
+            since = page.next_since
+            ctx.check_cancelled()

@@ -1,0 +1,124 @@
+"""UpdateToSalesWings: send Lead/Contact changes made in Salesforce up to SalesWings.
+
+Salesforce runs this from a trigger; we poll instead. It runs as the first step of every
+cycle (not as a separate schedule): the cycle is already a poll at the Sync Gap's cadence, its
+one-at-a-time guarantee keeps the send-up from racing the Match steps over the snapshot, and
+its result shows in the run record like any step. Its async job's class name is
+`UpdateToSalesWings`, as in the product.
+
+Records with `SystemModstamp >= watermark` holding a prospect id are compared with the local
+snapshot of their send-up fields; only those whose Email, SW Favorite, names, owner or prospect
+id differ are sent, and the snapshot and the watermark move after the backend accepted them.
+What the sync itself wrote is in the snapshot already, so it is not echoed back.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncapp.engine import clients
+from syncapp.engine.steps import Step
+from syncapp.engine.steps.common import (
+    FAVORITE,
+    PROSPECT_ID,
+    chunked,
+    sf_datetime,
+    soql_datetime,
+    soql_fields,
+)
+from syncapp.models import RecordSnapshot, SyncCursor
+
+SEND_MAX = 500  # the backend takes at most 500 changes per call
+FIELDS = ["Id", "Email", FAVORITE, "FirstName", "LastName", "OwnerId", PROSPECT_ID]
+
+
+class UpdateToSalesWings(Step):
+    name = "UpdateToSalesWings"
+    class_name = "UpdateToSalesWings"
+
+    def applies(self, options):
+        return not options.disable_triggers
+
+    def run(self, ctx):
+        sf = clients.salesforce()
+        sw = clients.saleswings()
+        for obj in ("Lead", "Contact"):
+            self.send_object(ctx, sf, sw, obj)
+
+    def send_object(self, ctx, sf, sw, obj):
+        cursor = f"sendup:{obj}"
+        since = SyncCursor.get(cursor, None)
+        baseline = since is None
+        where = f"{PROSPECT_ID} != null"
+        if since:
+            where += f" AND SystemModstamp >= {soql_datetime(since)}"
+        soql = (
+            f"SELECT {soql_fields([*FIELDS, 'SystemModstamp'])} FROM {obj} "
+            f"WHERE {where} ORDER BY SystemModstamp"
+        )
+        newest = since
+        owners = {}
+        for records in chunked(sf.query(soql), SEND_MAX):
+            sent = False
+            with ctx.batch() as batch:
+                batch.examined += len(records)
+                known = RecordSnapshot.objects.in_bulk(
+                    [r["Id"] for r in records], field_name="salesforce_id"
+                )
+                changed = []
+                for record in records:
+                    snap = known.get(record["Id"])
+                    values = RecordSnapshot.values_of(record)
+                    if snap is None or any(getattr(snap, k) != v for k, v in values.items()):
+                        changed.append((record, snap, values))
+                if changed and not baseline:
+                    self.owner_emails(sf, owners, {r.get("OwnerId") for r, _, _ in changed})
+                    accepted = sw.send_changes(
+                        [self.change(obj, record, owners) for record, _, _ in changed]
+                    )
+                    batch.modified += len(changed)
+                    if accepted is not None and accepted < len(changed):
+                        batch.record_failure(
+                            f"The backend accepted {accepted} of {len(changed)} {obj} changes.",
+                            count=len(changed) - accepted,
+                        )
+                # Sent (or, on the very first run, taken as the baseline): remember them, then
+                # move the watermark, in one transaction.
+                with transaction.atomic():
+                    for record, _snap, values in changed:
+                        RecordSnapshot.objects.update_or_create(
+                            salesforce_id=record["Id"], defaults={"object": obj, **values}
+                        )
+                    newest = max([newest or ""] + [r["SystemModstamp"] for r in records]) or None
+                    if newest:
+                        SyncCursor.put(cursor, newest)
+                sent = True
+            if not sent:
+                # The watermark stays before this chunk: later chunks must not move it past
+                # records that were not sent. They are read again next cycle.
+                return
+        if baseline and newest is None:
+            # Nothing matched yet: start watching from now (a little earlier, for clock skew).
+            start = timezone.now() - dt.timedelta(minutes=5)
+            SyncCursor.put(cursor, sf_datetime(start))
+
+    def owner_emails(self, sf, owners, ids):
+        missing = sorted(i for i in ids if i and i not in owners)
+        if missing:
+            for user in sf.query_in("SELECT Id, Email FROM User WHERE Id IN ({values})", missing):
+                owners[user["Id"]] = user.get("Email")
+            for i in missing:
+                owners.setdefault(i, None)
+
+    def change(self, obj, record, owners):
+        return {
+            "salesforceId": record["Id"],
+            "object": obj,
+            "email": record.get("Email"),
+            "favorite": bool(record.get(FAVORITE)),
+            "firstName": record.get("FirstName"),
+            "lastName": record.get("LastName"),
+            "ownerEmail": owners.get(record.get("OwnerId")),
+            "prospectId": record.get(PROSPECT_ID),
+        }

@@ -1,0 +1,294 @@
+"""The local mirror of the SalesWings backend, and the sync's own bookkeeping.
+
+Tags and scores of a prospect are JSON on the prospect row rather than join tables: every step
+reads and writes them whole, per prospect, in batches of a few hundred prospects. One row per
+prospect streams with keyset pagination and no joins, and an upsert of a page of prospects is one
+statement. What JSON costs is "which prospects hold tag X": needed only when a tag definition is
+renamed or removed, a rare event handled by re-queuing the active prospects.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class TagDefinition(models.Model):
+    backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
+    name = models.CharField(max_length=255, help_text="Written into SW_Tags__c.")
+    description = models.TextField(blank=True)
+    active = models.BooleanField(
+        default=True, help_text="Off once the backend no longer lists this tag."
+    )
+
+    class Meta:
+        verbose_name = "Tag Definition"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ScoreDefinition(models.Model):
+    backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(
+        default=True,
+        help_text="Off once the backend no longer lists this score. Kept (not deleted) so "
+        "its Field Mappings survive a definition that comes back.",
+    )
+
+    class Meta:
+        verbose_name = "Score Definition"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Lifecycle(models.TextChoices):
+    ACTIVE = "Active"
+    MERGED = "Merged"
+    DELETED = "Deleted"
+
+
+class SyncStatus(models.TextChoices):
+    NOT_PROCESSED = "Not Processed"
+    PROCESSED = "Processed"
+
+
+class ProspectQuerySet(models.QuerySet):
+    def pending_for(self, side, max_attempts):
+        """Active prospects still to be written to their Leads (side "lead") or Contacts."""
+        return self.filter(
+            lifecycle=Lifecycle.ACTIVE,
+            sync_status=SyncStatus.NOT_PROCESSED,
+            **{f"{side}_pending": True, f"{side}_sync_attempts__lt": max_attempts},
+        ).exclude(email_key="")
+
+
+class Prospect(models.Model):
+    backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
+    email = models.CharField(max_length=254, blank=True, db_index=True)
+    email_key = models.CharField(
+        "e-mail for matching",
+        max_length=254,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="The e-mail lowercased: matching is case-insensitive. Empty when the "
+        "backend's e-mail was missing or malformed (nothing is matched then).",
+    )
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, db_index=True)
+    merged_into = models.CharField(max_length=80, blank=True)
+    temperature = models.CharField(max_length=10, blank=True)
+    last_visit = models.DateTimeField(null=True, blank=True)
+    favorite = models.BooleanField(default=False)
+    assignee = models.CharField(max_length=254, blank=True)
+    tags = models.JSONField(default=list, blank=True, help_text="Tag definition ids.")
+    scores = models.JSONField(default=dict, blank=True, help_text="Score id → value.")
+    sync_status = models.CharField(
+        max_length=15,
+        choices=SyncStatus.choices,
+        default=SyncStatus.NOT_PROCESSED,
+        db_index=True,
+        help_text="Processed once both its Leads and its Contacts hold its data.",
+    )
+    lead_pending = models.BooleanField(
+        default=True, help_text="Its Leads still need writing this round."
+    )
+    contact_pending = models.BooleanField(
+        default=True, help_text="Its Contacts still need writing this round."
+    )
+    lead_sync_attempts = models.PositiveIntegerField(default=0)
+    contact_sync_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lead_clean_pending = models.BooleanField(
+        default=False,
+        help_text="Leads may still hold this prospect's data though it no longer applies "
+        "(merged, deleted, e-mail changed).",
+    )
+    contact_clean_pending = models.BooleanField(default=False)
+    matched_lead_ids = models.JSONField(default=list, blank=True)
+    matched_contact_ids = models.JSONField(default=list, blank=True)
+    seq = models.PositiveBigIntegerField(default=0, help_text="The backend's change number.")
+    updated_at = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProspectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "Prospect"
+        indexes = [
+            models.Index(fields=["sync_status", "lifecycle"]),
+        ]
+
+    def __str__(self):
+        return f"{self.backend_id} <{self.email}>"
+
+    @property
+    def is_active(self):
+        return self.lifecycle == Lifecycle.ACTIVE
+
+
+class ActivityType(models.TextChoices):
+    PAGE_VISIT = "page_visit", "Page visit"
+    FORM_SUBMIT = "form_submit", "Form submit"
+    CUSTOM_EVENT = "custom_event", "Custom event"
+
+
+class Activity(models.Model):
+    backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="activities")
+    type = models.CharField(max_length=20, choices=ActivityType.choices)
+    occurred_at = models.DateTimeField()
+    url = models.URLField(max_length=2000, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    lead_synced = models.BooleanField(
+        default=False, help_text="Written as SW Activity for the prospect's Lead."
+    )
+    contact_synced = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "Activity"
+        verbose_name_plural = "Activities"
+
+    def __str__(self):
+        return f"{self.type} {self.backend_id}"
+
+    @property
+    def synced(self):
+        return self.lead_synced and self.contact_synced
+
+
+class MappedObject(models.TextChoices):
+    LEAD = "Lead"
+    CONTACT = "Contact"
+    ACCOUNT = "Account"
+    OPPORTUNITY = "Opportunity"
+
+
+class FieldMapping(models.Model):
+    score = models.ForeignKey(
+        ScoreDefinition,
+        on_delete=models.CASCADE,
+        related_name="mappings",
+        help_text="The SalesWings score to write.",
+    )
+    object = models.CharField("Salesforce object", max_length=20, choices=MappedObject.choices)
+    field = models.CharField(
+        "field API name",
+        max_length=80,
+        help_text="A Number field of the object, e.g. SW_Engagement_Score__c. Checked against "
+        "the org's describe when saved.",
+    )
+
+    class Meta:
+        verbose_name = "Field Mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["score", "object"], name="one_field_per_score_object")
+        ]
+        ordering = ["object", "field"]
+
+    def __str__(self):
+        return f"{self.score_id} → {self.object}.{self.field}"
+
+    def clean(self):
+        if not self.field or not self.object:
+            return
+        from syncapp.engine import clients
+
+        try:
+            names = clients.salesforce().field_names(self.object)
+        except Exception as exc:  # the org is unreachable or refused: say so on the field
+            raise ValidationError(
+                {
+                    "field": f"Could not check the field against the org ({type(exc).__name__}: "
+                    f"{exc}). Try again when Salesforce is reachable."
+                }
+            ) from exc
+        if self.field not in names:
+            raise ValidationError(
+                {"field": f"The org's {self.object} has no field named {self.field}."}
+            )
+
+    @classmethod
+    def fields_for(cls, obj):
+        """{score backend id: field API name} for one object."""
+        return dict(
+            cls.objects.filter(object=obj, score__active=True).values_list(
+                "score__backend_id", "field"
+            )
+        )
+
+
+class SyncCursor(models.Model):
+    """A named cursor or watermark. Moved only after the writes it covers are committed."""
+
+    PROSPECTS = "prospects"
+    ACTIVITIES = "activities"
+    SENDUP = "sendup"
+
+    name = models.CharField(max_length=60, unique=True)
+    value = models.CharField(max_length=60, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "sync cursor"
+
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
+    @classmethod
+    def get(cls, name, default=""):
+        row = cls.objects.filter(name=name).values_list("value", flat=True).first()
+        return default if row in (None, "") else row
+
+    @classmethod
+    def put(cls, name, value):
+        cls.objects.update_or_create(name=name, defaults={"value": str(value)})
+
+
+class RecordSnapshot(models.Model):
+    """The send-up fields of a matched Lead or Contact as the sync last saw or wrote them.
+
+    The send-up sends a record only when one of these differs from what Salesforce now holds,
+    so what the sync itself wrote is not echoed back to SalesWings.
+    """
+
+    salesforce_id = models.CharField(max_length=18, unique=True)
+    object = models.CharField(max_length=10)
+    email = models.CharField(max_length=254, blank=True)
+    favorite = models.BooleanField(default=False)
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    owner_id = models.CharField(max_length=18, blank=True)
+    prospect_id = models.CharField(max_length=80, blank=True)
+
+    SF_FIELDS = {
+        "email": "Email",
+        "favorite": "SW_Favorite__c",
+        "first_name": "FirstName",
+        "last_name": "LastName",
+        "owner_id": "OwnerId",
+        "prospect_id": "SW_Prospect_Id__c",
+    }
+
+    class Meta:
+        verbose_name = "record snapshot"
+
+    def __str__(self):
+        return f"{self.object} {self.salesforce_id}"
+
+    @classmethod
+    def values_of(cls, record):
+        """The snapshot fields of a Salesforce record dict."""
+        out = {}
+        for attr, field in cls.SF_FIELDS.items():
+            value = record.get(field)
+            out[attr] = bool(value) if attr == "favorite" else (value or "")
+        return out

@@ -1,0 +1,71 @@
+"""The Setup page's Data section: confirmation first, then the deletion and its count."""
+
+import pytest
+from django.urls import reverse
+
+from syncapp.engine.cycle import start_cycle
+from syncapp.engine.statuses import Trigger
+from syncapp.models import Activity, StudioOptions
+
+pytestmark = pytest.mark.django_db
+
+DELETE = "admin:swstudio_setup_delete_data"
+
+
+@pytest.fixture
+def activities_synced(world):
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    for n in range(3):
+        world.sw.put_activity(
+            id=f"act_{n}",
+            prospectId="p_ada",
+            type="page_visit",
+            occurredAt="2026-11-26T09:00:00+00:00",
+        )
+    world.cycle()
+    options.activity_sync = False
+    options.save()
+    assert len(world.sf.db["SW_Activity__c"]) == 3
+    return world
+
+
+def test_the_setup_page_lists_the_data_sets(admin_client_sw, viewer_client):
+    content = admin_client_sw.get(reverse("admin:swstudio_setup")).content.decode()
+    assert content.count('id="data"') == 1
+    assert reverse(DELETE, args=["activities"]) in content
+    content = viewer_client.get(reverse("admin:swstudio_setup")).content.decode()
+    assert reverse(DELETE, args=["activities"]) not in content
+
+
+def test_deleting_asks_first_then_reports_the_count(admin_client_sw, activities_synced):
+    url = reverse(DELETE, args=["activities"])
+    confirm = admin_client_sw.get(url)
+    assert confirm.status_code == 200
+    assert "Yes, delete them" in confirm.content.decode()
+    assert len(activities_synced.sf.db["SW_Activity__c"]) == 3  # asking deletes nothing
+
+    response = admin_client_sw.post(url, follow=True)
+    assert any("Deleted 6 records" in str(m) for m in response.context["messages"])
+    assert activities_synced.sf.db["SW_Activity__c"] == {}
+    assert not Activity.objects.exists()
+
+
+def test_a_refused_deletion_says_why_and_keeps_the_data(admin_client_sw, activities_synced):
+    start_cycle(Trigger.RUNNER)
+    response = admin_client_sw.post(reverse(DELETE, args=["activities"]), follow=True)
+    assert any("is running" in str(m) for m in response.context["messages"])
+    assert len(activities_synced.sf.db["SW_Activity__c"]) == 3
+
+
+def test_only_administrators_delete(viewer_client, outsider_client, activities_synced):
+    url = reverse(DELETE, args=["activities"])
+    for client in (viewer_client, outsider_client):
+        assert client.get(url).status_code == 403
+        assert client.post(url).status_code == 403
+    assert len(activities_synced.sf.db["SW_Activity__c"]) == 3
+
+
+def test_an_unknown_data_set_is_not_found(admin_client_sw):
+    assert admin_client_sw.post(reverse(DELETE, args=["everything"])).status_code == 404

@@ -1,0 +1,142 @@
+"""The Setup page's read side: synchronization facts, live progress feed, Status and chart."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from syncapp.admin import dashboard
+from syncapp.engine import control
+from syncapp.engine.cycle import start_cycle
+from syncapp.engine.statuses import CycleStatus, Trigger
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "admin:swstudio_setup"
+PROGRESS = "admin:swstudio_setup_progress"
+
+
+def test_progress_follows_a_cycle_step_by_step(admin_client_sw, admin_user, job_queue):
+    control.turn_on(admin_user)
+    data = admin_client_sw.get(reverse(PROGRESS)).json()
+    assert data["syncEnabled"] is True
+    assert data["inProgress"] is None and data["lastExecution"] is None
+    assert data["watcher"]["name"] == "SalesWings Studio : Watcher"
+    assert data["runner"] is None
+
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.run_next()  # Counting done, Second queued
+    progress = admin_client_sw.get(reverse(PROGRESS)).json()["inProgress"]
+    assert progress["name"] == cycle.name
+    assert (progress["stepsDone"], progress["stepsTotal"]) == (1, 4)
+    assert progress["currentStep"] == "SWJobSecond"
+    assert (progress["examined"], progress["modified"], progress["failed"]) == (30, 30, 0)
+    assert progress["percent"] == 25
+
+    job_queue.run_all()
+    data = admin_client_sw.get(reverse(PROGRESS)).json()
+    assert data["inProgress"] is None
+    last = data["lastExecution"]
+    assert (last["name"], last["status"], last["examined"]) == (cycle.name, "Completed", 60)
+    assert data["runner"]["state"] == "WAITING"
+    assert data["runner"]["nextFireTimeDisplay"]
+
+
+def test_the_progress_feed_is_for_viewers_only(viewer_client, outsider_client):
+    assert viewer_client.get(reverse(PROGRESS)).status_code == 200
+    assert outsider_client.get(reverse(PROGRESS)).status_code == 403
+
+
+def test_the_running_user_is_shown_with_whether_they_still_qualify(admin_client_sw):
+    former = factories.administrator(username="former-admin")
+    control.turn_on(former)
+    page = admin_client_sw.get(reverse(PAGE))
+    assert page.context["running_user"]["qualifies"] is True
+    assert "holds the SW Studio Administrator role" in page.content.decode()
+
+    former.groups.clear()
+    page = admin_client_sw.get(reverse(PAGE))
+    assert page.context["running_user"]["qualifies"] is False
+    assert "no longer hold the SW Studio Administrator role" in page.content.decode()
+
+    former.is_active = False
+    former.save()
+    page = admin_client_sw.get(reverse(PAGE))
+    assert page.context["running_user"]["problems"] == ["the account is inactive"]
+
+
+def test_status_lists_the_last_25_cycles_with_their_steps(admin_client_sw, settings):
+    now = timezone.now()
+    for i in range(30):
+        factories.CycleFactory(
+            start_time=now - timedelta(minutes=i + 1),
+            end_time=now - timedelta(minutes=i),
+            steps=[
+                {
+                    "name": "Counting",
+                    "class": "SWJobCounting",
+                    "status": "Completed",
+                    "start": None,
+                    "end": None,
+                    "batches_total": 1,
+                    "batches_failed": 0,
+                    "examined": i,
+                    "modified": i,
+                    "failed": 0,
+                    "errors": [f"error of cycle {i}"] if i == 3 else [],
+                    "errors_dropped": 0,
+                }
+            ],
+        )
+    page = admin_client_sw.get(reverse(PAGE))
+    assert len(page.context["cycles"]) == 25
+    content = page.content.decode()
+    assert "SAJ-000030" in content and "SAJ-000005" not in content.split('id="status"')[1]
+    assert "error of cycle 3" not in content  # cycle 3 is SAJ-000004: older than the last 25
+    assert content.count('<rect class="sw-bar"') == 25
+    fragment = admin_client_sw.get(reverse("admin:swstudio_setup_status")).content.decode()
+    assert fragment.strip().startswith('<div id="sw-status-body">')
+    assert fragment.count('<tbody class="sw-cycle">') == 25
+
+
+def test_the_chart_scales_bars_and_lines_to_round_maxima():
+    now = timezone.now()
+    cycles = [
+        factories.CycleFactory.build(
+            name=f"SAJ-{i:06d}",
+            status=status,
+            start_time=now,
+            end_time=now + timedelta(seconds=seconds),
+            steps=[{"examined": examined, "modified": examined // 2, "failed": 0}],
+        )
+        for i, (status, seconds, examined) in enumerate(
+            [
+                (CycleStatus.COMPLETED, 30, 80),
+                (CycleStatus.FAILED, 45, 0),
+                (CycleStatus.PARTIALLY_COMPLETED, 15, 40),
+            ],
+            start=1,
+        )
+    ]
+    chart = dashboard.chart(list(reversed(cycles)))  # newest first, as the page has them
+    assert chart["max_duration"] == "50 s" and chart["max_records"] == 100
+    heights = [b["height"] for b in chart["bars"]]
+    plot_h = chart["bottom"] - chart["top"]
+    assert heights == [round(plot_h * s / 50, 1) for s in (30, 45, 15)]
+    assert [b["label"] for b in chart["bars"]] == ["1", "2", "3"]
+    assert chart["bars"][1]["colour"] == dashboard.STATUS_COLOURS[CycleStatus.FAILED]
+    assert len(chart["examined"].split()) == 3
+
+
+def test_no_chart_without_a_finished_cycle():
+    assert dashboard.chart([]) is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(4.25, "4.2 s"), (42, "42 s"), (123, "2 min 03 s"), (3900, "1 h 05 min")],
+)
+def test_durations_read_well(seconds, shown):
+    assert dashboard.format_duration(timedelta(seconds=seconds)) == shown

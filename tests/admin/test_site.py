@@ -1,0 +1,42 @@
+"""The admin is branded SW Studio and the Setup page is the first thing offered."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from syncapp.engine import control
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_is_branded():
+    content = Client().get(reverse("admin:login")).content.decode()
+    assert "<title>Log in | SW Studio</title>" in content
+    assert "SW Studio" in content.split('id="site-name"', 1)[1][:200]
+
+
+def test_logging_in_lands_on_the_setup_page(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    factories.administrator(username="ada")
+    client = Client()
+    login = client.get(reverse("admin:login"))
+    assert f'value="{reverse("admin:swstudio_setup")}"' in login.content.decode()
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "ada", "password": "pw-for-tests-1", "next": reverse("admin:swstudio_setup")},
+    )
+    assert response["Location"] == reverse("admin:swstudio_setup")
+
+
+def test_the_index_opens_with_the_setup_card(admin_client_sw, admin_user):
+    control.turn_on(admin_user)
+    content = admin_client_sw.get(reverse("admin:index")).content.decode()
+    assert 'id="sw-home"' in content
+    assert content.index('id="sw-home"') < content.index('class="app-syncapp')
+    assert "sw-pill-on" in content
+
+
+def test_the_outsider_gets_no_setup_card(outsider_client):
+    content = outsider_client.get(reverse("admin:index")).content.decode()
+    assert 'id="sw-home"' not in content

@@ -1,0 +1,520 @@
+"""In-memory stand-ins for the two network clients, with exactly their interface.
+
+`FakeSalesforce` answers the SOQL subset the steps use (SELECT ... FROM ... WHERE with AND/OR,
+= != < <= > >=, IN (...), null/true/false/'text'/numbers/date-times, ORDER BY one field),
+compares text case-insensitively as Salesforce does, counts API calls like the real client
+(a query page of 2,000 rows, a collection call of 200 records) and can inject validation rules,
+transient failures and an exhausted daily limit. `FakeSalesWings` serves the backend's
+contract from lists. The steps are also run against the real clients and the sandbox over HTTP
+in tests/integration once those land; these fakes keep the unit tests fast and exact.
+"""
+
+import datetime as dt
+import itertools
+import math
+import re
+from collections import namedtuple
+
+from django.utils import timezone
+
+from syncapp.engine.steps import StopStep
+
+try:  # the real classes, once the clients branch is in
+    from syncapp.salesforce import RecordResult
+except ImportError:  # pragma: no cover - until then, the same shape
+    RecordResult = namedtuple("RecordResult", "id success errors codes")
+try:
+    from syncapp.salesforce.errors import LimitExhausted, TransientError
+except ImportError:  # pragma: no cover
+
+    class TransientError(Exception):
+        pass
+
+    class LimitExhausted(StopStep):
+        pass
+
+
+try:
+    from syncapp.saleswings import Page
+except ImportError:  # pragma: no cover
+    Page = namedtuple("Page", "items next_since has_more")
+
+SW = [
+    "SW_Prospect_Id__c",
+    "SW_Tags__c",
+    "SW_Temperature__c",
+    "SW_Last_Visit__c",
+    "SW_Favorite__c",
+    "SW_Engagement_Score__c",
+    "SW_Fit_Score__c",
+]
+SYSTEM = ["Id", "CreatedDate", "SystemModstamp"]
+OBJECTS = {
+    "Lead": ["FirstName", "LastName", "Email", "Company", "IsConverted", "OwnerId", *SW],
+    "Contact": ["FirstName", "LastName", "Email", "AccountId", "OwnerId", *SW],
+    "Account": [
+        "Name",
+        "SW_Tags__c",
+        "SW_Temperature__c",
+        "SW_Engagement_Score__c",
+        "SW_Fit_Score__c",
+    ],
+    "Opportunity": [
+        "Name",
+        "AccountId",
+        "StageName",
+        "CloseDate",
+        "SW_Tags__c",
+        "SW_Engagement_Score__c",
+        "SW_Fit_Score__c",
+    ],
+    "SW_Activity__c": [
+        "Name",
+        "SW_Activity_Id__c",
+        "SW_Prospect_Id__c",
+        "Lead__c",
+        "Contact__c",
+        "Type__c",
+        "Occurred_At__c",
+        "URL__c",
+        "Title__c",
+    ],
+    "User": ["Email", "Name", "IsActive"],
+}
+PREFIX = {
+    "Lead": "00Q",
+    "Contact": "003",
+    "Account": "001",
+    "Opportunity": "006",
+    "SW_Activity__c": "a0S",
+    "User": "005",
+}
+DEFAULTS = {"IsConverted": False, "SW_Favorite__c": False, "IsActive": True}
+PAGE = 2000
+COLLECTION = 200
+IN_CHUNK = 300
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')"
+    r"|(?P<dt>\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2}))"
+    r"|(?P<num>-?\d+(?:\.\d+)?)"
+    r"|(?P<op>!=|<>|<=|>=|=|<|>)"
+    r"|(?P<punct>[(),])"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
+)
+
+
+def _tokens(text):
+    pos, out = 0, []
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ValueError(f"SOQL syntax error near {text[pos : pos + 20]!r}")
+        kind = m.lastgroup
+        value = m.group(kind)
+        if kind == "str":
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        elif kind == "dt":
+            value = dt.datetime.fromisoformat(value)
+        elif kind == "num":
+            value = float(value)
+        out.append((kind, value))
+        pos = m.end()
+    return out
+
+
+def _norm(value):
+    if isinstance(value, str):
+        if re.match(r"^\d{4}-\d{2}-\d{2}T", value):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return value.lower()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return value
+
+
+class _Query:
+    def __init__(self, soql):
+        tokens = _tokens(soql)
+        self.pos = 0
+        self.t = tokens
+        self._kw("SELECT")
+        self.fields = []
+        while True:
+            self.fields.append(self._word())
+            if not self._punct(","):
+                break
+        self._kw("FROM")
+        self.obj = self._word()
+        self.where = None
+        self.order = None
+        if self._kw("WHERE", optional=True):
+            self.where = self._or()
+        if self._kw("ORDER", optional=True):
+            self._kw("BY")
+            self.order = self._word()
+            desc = self._kw("DESC", optional=True)
+            self._kw("ASC", optional=True)
+            self.desc = bool(desc)
+        if self.pos != len(self.t):
+            raise ValueError(f"SOQL: unexpected {self.t[self.pos]}")
+
+    def _peek(self):
+        return self.t[self.pos] if self.pos < len(self.t) else (None, None)
+
+    def _kw(self, word, optional=False):
+        kind, value = self._peek()
+        if kind == "word" and value.upper() == word:
+            self.pos += 1
+            return True
+        if optional:
+            return False
+        raise ValueError(f"SOQL: expected {word}, got {value!r}")
+
+    def _word(self):
+        kind, value = self._peek()
+        if kind != "word":
+            raise ValueError(f"SOQL: expected a name, got {value!r}")
+        self.pos += 1
+        return value
+
+    def _punct(self, p):
+        if self._peek() == ("punct", p):
+            self.pos += 1
+            return True
+        return False
+
+    def _or(self):
+        terms = [self._and()]
+        while self._kw("OR", optional=True):
+            terms.append(self._and())
+        return ("or", terms)
+
+    def _and(self):
+        terms = [self._atom()]
+        while self._kw("AND", optional=True):
+            terms.append(self._atom())
+        return ("and", terms)
+
+    def _atom(self):
+        if self._punct("("):
+            inner = self._or()
+            if not self._punct(")"):
+                raise ValueError("SOQL: missing )")
+            return inner
+        field = self._word()
+        if self._kw("IN", optional=True):
+            if not self._punct("("):
+                raise ValueError("SOQL: IN needs (")
+            values = []
+            while not self._punct(")"):
+                values.append(self._value())
+                self._punct(",")
+            return ("in", field, values)
+        kind, op = self._peek()
+        if kind != "op":
+            raise ValueError(f"SOQL: expected an operator after {field}")
+        self.pos += 1
+        return ("cmp", field, op, self._value())
+
+    def _value(self):
+        kind, value = self._peek()
+        self.pos += 1
+        if kind == "word":
+            low = value.lower()
+            if low in ("null", "true", "false"):
+                return {"null": None, "true": True, "false": False}[low]
+            raise ValueError(f"SOQL: unexpected {value}")
+        return value
+
+    def matches(self, record, node=None):
+        node = node or self.where
+        if node is None:
+            return True
+        kind = node[0]
+        if kind == "or":
+            return any(self.matches(record, n) for n in node[1])
+        if kind == "and":
+            return all(self.matches(record, n) for n in node[1])
+        if kind == "in":
+            have = _norm(record.get(node[1]))
+            return have in {_norm(v) for v in node[2]}
+        _, field, op, want = node
+        have = record.get(field)
+        if want is None:
+            empty = have is None or have == ""
+            return empty if op == "=" else not empty
+        if have is None:
+            return False
+        a, b = _norm(have), _norm(want)
+        if isinstance(b, dt.datetime) and isinstance(a, str):
+            return False
+        return {
+            "=": a == b,
+            "!=": a != b,
+            "<>": a != b,
+            "<": a < b,
+            "<=": a <= b,
+            ">": a > b,
+            ">=": a >= b,
+        }[op]
+
+
+def _quote(value):
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class FakeSalesforce:
+    def __init__(self):
+        self.db = {obj: {} for obj in OBJECTS}
+        self.calls = 0
+        self.counter = itertools.count(1)
+        self.last_stamp = None
+        self.rules = []  # callables (obj, record) -> error message or None
+        self.limit_left = None  # calls left before the daily limit is used up
+        self.transient = 0  # the next N calls fail with a transient error (after retries)
+        self.writes = []  # (obj, id, fields) of every successful write
+
+    # --- world building (no API calls) ---
+    def add(self, obj, **fields):
+        unknown = set(fields) - set(OBJECTS[obj])
+        assert not unknown, f"{obj} has no field(s) {unknown}"
+        rid = f"{PREFIX[obj]}{next(self.counter):012d}AAA"
+        record = dict.fromkeys(OBJECTS[obj]) | DEFAULTS | fields
+        record = {k: v for k, v in record.items() if k in OBJECTS[obj]}
+        stamp = self._stamp()
+        record.update(Id=rid, CreatedDate=stamp, SystemModstamp=stamp)
+        self.db[obj][rid] = record
+        return rid
+
+    def get(self, rid):
+        for records in self.db.values():
+            if rid in records:
+                return records[rid]
+        raise KeyError(rid)
+
+    def snapshot(self):
+        return {obj: {i: dict(r) for i, r in recs.items()} for obj, recs in self.db.items()}
+
+    def edit(self, rid, **fields):
+        """A change made by a person in Salesforce (bumps SystemModstamp)."""
+        record = self.get(rid)
+        record.update(fields)
+        record["SystemModstamp"] = self._stamp()
+
+    def _stamp(self):
+        now = timezone.now()
+        if self.last_stamp and now <= self.last_stamp:
+            now = self.last_stamp + dt.timedelta(milliseconds=1)
+        self.last_stamp = now
+        return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+    # --- the client's interface ---
+    def _call(self):
+        if self.limit_left is not None:
+            if self.limit_left <= 0:
+                raise LimitExhausted(
+                    "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded (daily API limit)"
+                )
+            self.limit_left -= 1
+        if self.transient > 0:
+            self.transient -= 1
+            raise TransientError("UNABLE_TO_LOCK_ROW: still locked after 4 tries")
+        self.calls += 1
+
+    def _select(self, soql):
+        q = _Query(soql)
+        fields = set(OBJECTS[q.obj]) | set(SYSTEM)
+        for f in q.fields:
+            if f not in fields:
+                raise ValueError(f"INVALID_FIELD: No such column '{f}' on entity '{q.obj}'")
+        rows = [r for r in self.db[q.obj].values() if q.matches(r)]
+        if q.order:
+            rows.sort(key=lambda r: (r.get(q.order) is None, _norm(r.get(q.order))))
+            if q.desc:
+                rows.reverse()
+        else:
+            rows.sort(key=lambda r: r["Id"])
+        return [{f: r.get(f) for f in q.fields} for r in rows]
+
+    def query(self, soql):
+        rows = self._select(soql)
+        self._call()
+        for start in range(0, max(len(rows), 1), PAGE):
+            if start:
+                self._call()
+            yield from rows[start : start + PAGE]
+
+    def query_in(self, template, values):
+        values = list(values)
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            yield from self.query(template.format(values=", ".join(_quote(v) for v in chunk)))
+
+    def count(self, soql):
+        self._call()
+        return len(self._select(soql))
+
+    def _collection(self, n):
+        for _ in range(math.ceil(n / COLLECTION)):
+            self._call()
+
+    def _apply(self, obj, record_id, fields):
+        current = self.db[obj].get(record_id)
+        if current is None:
+            return RecordResult(record_id, False, ["entity is deleted"], ["ENTITY_IS_DELETED"])
+        unknown = set(fields) - set(OBJECTS[obj]) - {"Id"}
+        if unknown:
+            return RecordResult(
+                record_id, False, [f"No such column {sorted(unknown)}"], ["INVALID_FIELD"]
+            )
+        after = current | {k: v for k, v in fields.items() if k != "Id"}
+        for rule in self.rules:
+            message = rule(obj, after)
+            if message:
+                return RecordResult(
+                    record_id, False, [message], ["FIELD_CUSTOM_VALIDATION_EXCEPTION"]
+                )
+        after["SystemModstamp"] = self._stamp()
+        self.db[obj][record_id] = after
+        self.writes.append((obj, record_id, {k: v for k, v in fields.items() if k != "Id"}))
+        return RecordResult(record_id, True, [], [])
+
+    def update(self, obj, records):
+        self._collection(len(records))
+        return [self._apply(obj, r["Id"], r) for r in records]
+
+    def create(self, obj, records):
+        self._collection(len(records))
+        out = []
+        for r in records:
+            rid = self.add(obj, **r)
+            self.writes.append((obj, rid, dict(r)))
+            out.append(RecordResult(rid, True, [], []))
+        return out
+
+    def upsert(self, obj, ext_field, records):
+        self._collection(len(records))
+        by_key = {r[ext_field]: i for i, r in self.db[obj].items() if r.get(ext_field)}
+        out = []
+        for r in records:
+            rid = by_key.get(r[ext_field])
+            if rid is None:
+                rid = self.add(obj, **r)
+                self.writes.append((obj, rid, dict(r)))
+                out.append(RecordResult(rid, True, [], []))
+            else:
+                out.append(self._apply(obj, rid, r))
+        return out
+
+    def delete(self, ids):
+        self._collection(len(ids))
+        out = []
+        for rid in ids:
+            for records in self.db.values():
+                if rid in records:
+                    del records[rid]
+                    self.writes.append(("delete", rid, {}))
+                    out.append(RecordResult(rid, True, [], []))
+                    break
+            else:
+                out.append(RecordResult(rid, False, ["entity is deleted"], ["ENTITY_IS_DELETED"]))
+        return out
+
+    def describe(self, obj):
+        self._call()
+        if obj not in OBJECTS:
+            raise ValueError(f"NOT_FOUND: {obj}")
+        return {"name": obj, "fields": [{"name": f} for f in SYSTEM + OBJECTS[obj]]}
+
+    def field_names(self, obj):
+        return {f["name"] for f in self.describe(obj)["fields"]}
+
+
+class FakeSalesWings:
+    def __init__(self):
+        self.tag_list = []
+        self.score_list = []
+        self.prospect_rows = []  # (seq, item)
+        self.activity_rows = []
+        self.seq = itertools.count(1)
+        self.metrics, self.logs, self.changes = [], [], []
+        self.fail_sends = False
+
+    def put_prospect(self, **fields):
+        seq = next(self.seq)
+        item = {
+            "email": None,
+            "firstName": None,
+            "lastName": None,
+            "lifecycle": "Active",
+            "mergedInto": None,
+            "temperature": None,
+            "lastVisit": None,
+            "favorite": False,
+            "assignee": None,
+            "tags": [],
+            "scores": {},
+            "updatedAt": timezone.now().isoformat(),
+        } | fields
+        item["seq"] = seq
+        self.prospect_rows = [
+            (s, i)
+            for s, i in self.prospect_rows
+            if not (isinstance(i, dict) and i.get("id") == item["id"])
+        ]
+        self.prospect_rows.append((seq, item))
+        return item
+
+    def put_raw(self, item):
+        self.prospect_rows.append((next(self.seq), item))
+
+    def put_activity(self, **fields):
+        seq = next(self.seq)
+        item = {"details": {}, "url": None, "title": None} | fields | {"seq": seq}
+        self.activity_rows.append((seq, item))
+        return item
+
+    def prospect(self, pid):
+        return next(i for _, i in self.prospect_rows if isinstance(i, dict) and i["id"] == pid)
+
+    def tags(self):
+        return list(self.tag_list)
+
+    def scores(self):
+        return list(self.score_list)
+
+    @staticmethod
+    def _page(rows, since, limit):
+        picked = [(s, i) for s, i in sorted(rows, key=lambda r: r[0]) if s > since][:limit]
+        more = len([1 for s, _ in rows if s > since]) > len(picked)
+        return Page([i for _, i in picked], picked[-1][0] if picked else since, more)
+
+    def prospects(self, since, limit):
+        return self._page(self.prospect_rows, since, limit)
+
+    def activities(self, since, limit):
+        return self._page(self.activity_rows, since, limit)
+
+    def _send(self, target, payload):
+        if self.fail_sends:
+            raise ConnectionError("backend unavailable (503)")
+        target.append(payload)
+
+    def send_metrics(self, metrics):
+        self._send(self.metrics, metrics)
+
+    def send_logs(self, entries):
+        self._send(self.logs, entries)
+        return len(entries)
+
+    def send_changes(self, records):
+        self._send(self.changes, records)
+        return len(records)

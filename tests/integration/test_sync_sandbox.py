@@ -1,0 +1,244 @@
+"""Whole cycles of the real workflow over HTTP: the real Salesforce and SalesWings clients
+against the sandbox's stand-ins served by pytest-django's live server.
+
+The expected org state is computed straightforwardly from what the backend serves
+(tests/steps/expect.py), independent of the steps' code.
+"""
+
+import datetime as dt
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+
+from sandbox import seed
+from syncapp.engine import control
+from syncapp.engine.cycle import start_cycle
+from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
+from syncapp.models import FieldMapping, Prospect, StudioOptions, SWApexJob, SyncStatus
+from syncapp.salesforce import auth, get_client
+from syncapp.saleswings import get_client as sw_client
+from tests.factories import ScoreDefinitionFactory
+from tests.steps.expect import (
+    ACCOUNT_FIELDS,
+    OPP_FIELDS,
+    SW_PERSON,
+    expected_accounts,
+    expected_people,
+    held,
+)
+
+pytestmark = [pytest.mark.real_clients, pytest.mark.integration]
+
+BASE_TIME = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+SIZES = seed.Sizes(
+    prospects=80, leads=50, contacts=50, accounts=8, opportunities=10, activities_per_prospect=1
+)
+FIELDS = {
+    "Lead": ["Id", "Email", "IsConverted", "FirstName", "LastName", "OwnerId", *SW_PERSON],
+    "Contact": ["Id", "Email", "AccountId", "FirstName", "LastName", "OwnerId", *SW_PERSON],
+    "Account": ["Id", "Name", *ACCOUNT_FIELDS],
+    "Opportunity": ["Id", "AccountId", *OPP_FIELDS],
+}
+
+
+class OrgView:
+    """The org and the backend read through the real clients, shaped like the fakes so the
+    same expectation code applies."""
+
+    def __init__(self):
+        sf = get_client()
+        self.db = {
+            obj: {r["Id"]: r for r in sf.query(f"SELECT {', '.join(f)} FROM {obj}")}
+            for obj, f in FIELDS.items()
+        }
+        sw = sw_client()
+        self.tag_list = sw.tags()
+        self.prospect_rows, since = [], 0
+        while True:
+            page = sw.prospects(since, 1000)
+            self.prospect_rows += [(p["seq"], p) for p in page.items]
+            if not page.has_more:
+                break
+            since = page.next_since
+
+    def get(self, rid):
+        for records in self.db.values():
+            if rid in records:
+                return records[rid]
+        raise KeyError(rid)
+
+
+@pytest.fixture
+def live(live_server, settings, transactional_db, job_queue, admin_user):
+    settings.SANDBOX_BASE_URL = live_server.url
+    settings.SWSTUDIO_WORKFLOW = django_settings.SWSTUDIO_DEFAULT_WORKFLOW
+    settings.SALESFORCE_RETRY_BASE_DELAY = 0
+    settings.SALESWINGS_RETRY_BASE_DELAY = 0
+    auth.token_cache.clear()
+    seed.seed(SIZES, 11, BASE_TIME)
+
+    def faults(**changes):
+        r = requests.put(f"{live_server.url}/sandbox/control/faults", json=changes, timeout=10)
+        assert r.status_code == 200, r.text
+
+    faults(auto_churn=False)
+    for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
+        definition = ScoreDefinitionFactory(backend_id=score, name=score.title())
+        for obj in ("Lead", "Contact", "Account", "Opportunity"):
+            mapping = FieldMapping(score=definition, object=obj, field=field)
+            mapping.full_clean()  # checked against the sandbox org's describe, over HTTP
+            mapping.save()
+    options = StudioOptions.load()
+    options.account_aggregation = True
+    options.opportunity_tags = True
+    options.opportunity_scores = True
+    options.api_call_reserve = 0
+    options.save()
+    control.turn_on(admin_user)
+
+    def cycle():
+        started = start_cycle(Trigger.RUNNER)
+        assert started is not None
+        job_queue.run_all()
+        return SWApexJob.objects.get(pk=started.pk)
+
+    cycle.faults = faults
+    cycle.url = live_server.url
+    yield cycle
+    faults(**{"validation_rules": [], "daily_api_limit": 100000, "lock_row_rate": 0.0,
+              "server_error_rate": 0.0, "session_expiry_calls": None})  # fmt: skip
+    auth.token_cache.clear()
+
+
+def assert_org_matches_backend():
+    org = OrgView()
+    people = expected_people(org, org)
+    for rid, values in people.items():
+        assert held(org.get(rid)) == values, rid
+    for aid, values in expected_accounts(org).items():
+        assert held(org.get(aid), ACCOUNT_FIELDS) == values, aid
+    for opp in org.db["Opportunity"].values():
+        if opp["AccountId"]:
+            assert held(opp, OPP_FIELDS) == held(org.get(opp["AccountId"]), OPP_FIELDS)
+    return org
+
+
+def stats(live):
+    r = requests.get(f"{live.url}/sandbox/control/stats", timeout=10)
+    return r.json()
+
+
+def test_a_cycle_over_http_syncs_the_seeded_world_and_a_second_writes_nothing(live):
+    before = OrgView()
+    cycle = live()
+
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    org = assert_org_matches_backend()
+    matched = [r for r in org.db["Lead"].values() if r["SW_Prospect_Id__c"]]
+    assert matched, "the seeded world matched nothing"
+    for obj in ("Lead", "Contact"):
+        for rid, rec in before.db[obj].items():
+            for f in ("Email", "FirstName", "LastName", "OwnerId"):
+                assert org.db[obj][rid][f] == rec[f]
+        # Converted leads were never written.
+        for rid, rec in before.db["Lead"].items():
+            if rec["IsConverted"]:
+                assert held(org.db["Lead"][rid]) == held(rec)
+
+    used = stats(live)["salesforce"]["apiUsed"]
+    second = live()
+    second_calls = stats(live)["salesforce"]["apiUsed"] - used
+    # Send-up and clean scans, aggregates over 8 accounts: a handful of query calls, no writes.
+    assert second_calls <= 15, second_calls
+    modified = {s["name"]: s["modified"] for s in second.steps}
+    assert second.status == CycleStatus.COMPLETED
+    quiet = ["MatchProspectsToLeads", "MatchProspectsToContacts", "CleanLeads", "CleanContacts"]
+    quiet += ["AggregateTags", "AggregateScores", "CreateOpportunityTags"]
+    for name in quiet:
+        assert modified[name] == 0, (name, second.steps)
+
+
+def test_validation_rule_then_lifted_over_http(live):
+    live.faults(validation_rules=[{"object": "Lead", "emailPattern": "*", "message": "Blocked"}])
+    cycle = live()
+
+    step = cycle.step("MatchProspectsToLeads")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED, step
+    assert step["failed"] > 0
+    blocked = Prospect.objects.filter(lead_pending=True, lead_sync_attempts=1)
+    assert blocked.exists()
+    assert all(p.sync_status == SyncStatus.NOT_PROCESSED for p in blocked)
+    assert all("Blocked" in p.last_error for p in blocked)
+
+    live.faults(validation_rules=[])
+    cycle = live()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert_org_matches_backend()
+
+
+def test_faults_converge_over_http(live):
+    live.faults(lock_row_rate=0.2, server_error_rate=0.1, session_expiry_calls=7)
+    live()
+    counters = stats(live)["counters"]
+    assert counters.get("sf.fault.INVALID_SESSION_ID", 0) > 0, counters
+    assert any(k.startswith("sf.fault.HTTP_") and v for k, v in counters.items()), counters
+    live.faults(lock_row_rate=0.0, server_error_rate=0.0, session_expiry_calls=None)
+    cycle = live()
+    if cycle.status != CycleStatus.COMPLETED:
+        cycle = live()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert_org_matches_backend()
+
+
+def test_daily_limit_used_up_mid_step_then_reset_over_http(live):
+    from syncapp.models import WorkflowOption
+
+    WorkflowOption.objects.create(step="MatchProspectsToLeads", batch_size=10)
+    used = stats(live)["salesforce"]["apiUsed"]
+    # Enough for the send-up (2 queries) and two Match batches, not for the whole cycle.
+    live.faults(daily_api_limit=used + 6)
+    cycle = live()
+
+    stopped = [
+        s
+        for s in cycle.steps
+        if any("REQUEST_LIMIT" in e or "limit" in e.lower() for e in s["errors"])
+    ]
+    assert stopped, cycle.steps
+    match = cycle.step("MatchProspectsToLeads")
+    assert match["status"] == StepStatus.PARTIALLY_COMPLETED, cycle.steps
+    assert match["modified"] > 0
+    assert cycle.status in (CycleStatus.PARTIALLY_COMPLETED, CycleStatus.FAILED)
+    assert (
+        Prospect.objects.filter(sync_status=SyncStatus.NOT_PROCESSED, lifecycle="Active")
+        .exclude(email_key="")
+        .exists()
+    )
+
+    live.faults(daily_api_limit=100000)
+    cycle = live()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert_org_matches_backend()
+
+
+def test_send_up_over_http_delivers_the_changed_record_once(live):
+    from sandbox.models import SwReceived
+
+    live()
+    live()
+    assert not SwReceived.objects.filter(kind="change").exists()
+    sf = get_client()
+    lead = next(iter(sf.query("SELECT Id FROM Lead WHERE SW_Prospect_Id__c != null LIMIT 1")))
+    (result,) = sf.update("Lead", [{"Id": lead["Id"], "FirstName": "Changed"}])
+    assert result.success
+
+    live()
+    live()
+
+    sent = [
+        c
+        for r in SwReceived.objects.filter(kind="change")
+        for c in (r.body.get("records", [r.body]) if isinstance(r.body, dict) else r.body)
+    ]
+    assert [(c["salesforceId"], c["firstName"]) for c in sent] == [(lead["Id"], "Changed")]

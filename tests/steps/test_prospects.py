@@ -1,0 +1,133 @@
+"""GetProspects and GetProspectPages: cursors, full reads, bad input."""
+
+import pytest
+
+from syncapp.engine.statuses import StepStatus
+from syncapp.models import Activity, Prospect, StudioOptions, SyncCursor, SyncStatus, WorkflowOption
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_cursor_moves_page_by_page_and_only_changes_are_read_next_time(world):
+    WorkflowOption.objects.create(step="GetProspects", batch_size=2)
+    cycle = world.cycle()
+    step = cycle.step("GetProspects")
+    assert step["examined"] == 6 and step["batches_total"] == 3
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 6
+
+    world.sw.put_prospect(**(world.sw.prospect("p_cy") | {"temperature": "Warm"}))
+    cycle = world.cycle()
+    assert cycle.step("GetProspects")["examined"] == 1
+
+
+def test_a_page_that_fails_to_store_does_not_move_the_cursor(world, monkeypatch):
+    from syncapp.engine.steps import prospects
+
+    WorkflowOption.objects.create(step="GetProspects", batch_size=2)
+    real = prospects.store_prospects
+    seen = []
+
+    def failing_second_page(parsed, now):
+        seen.append(1)
+        if len(seen) == 2:
+            raise RuntimeError("database is locked")
+        return real(parsed, now)
+
+    monkeypatch.setattr(prospects, "store_prospects", failing_second_page)
+    cycle = world.cycle()
+
+    assert cycle.step("GetProspects")["status"] == StepStatus.PARTIALLY_COMPLETED
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 2
+    monkeypatch.setattr(prospects, "store_prospects", real)
+    world.cycle()
+    assert Prospect.objects.filter(backend_id="p_nomatch").exists()
+
+
+def test_an_active_prospect_fetched_again_is_reset_to_not_processed(world):
+    world.cycle()
+    Prospect.objects.filter(backend_id="p_cy").update(lead_sync_attempts=3)
+    world.sw.put_prospect(**world.sw.prospect("p_cy"))
+
+    from syncapp.engine.steps import StepContext
+    from syncapp.engine.steps.prospects import GetProspects
+
+    class Job:
+        step = "GetProspects"
+
+    ctx = StepContext(
+        job=Job(),
+        cycle=type("C", (), {"full_sync": False})(),
+        options=StudioOptions.load(),
+        batch_size=100,
+    )
+    GetProspects().run(ctx)
+    cy = Prospect.objects.get(backend_id="p_cy")
+    assert (cy.sync_status, cy.lead_sync_attempts, cy.lead_pending) == (
+        SyncStatus.NOT_PROCESSED,
+        0,
+        True,
+    )
+
+
+def test_bad_backend_records_are_counted_failed_and_the_rest_goes_on(world):
+    sw = world.sw
+    sw.put_raw("not an object")
+    sw.put_raw({"email": "no-id@example.com"})
+    sw.put_prospect(id="p_noemail", email=None)
+    sw.put_prospect(id="p_bademail", email="not-an-email")
+    sw.put_prospect(id="p_unknowntag", email="tagged@example.com", tags=["tag_nope", "tag_demo"])
+    sw.put_prospect(
+        id="p_badscore", email="scored@example.com", scores={"engagement": "high", "zzz": 1}
+    )
+    sw.put_raw({"id": "p_badseq", "seq": "x"})
+    tagged = world.sf.add("Lead", Email="tagged@example.com", LastName="T", Company="X")
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED
+    assert step["failed"] == 8
+    errors = " | ".join(step["errors"])
+    for fragment in (
+        "not a JSON object",
+        "id is missing",
+        "malformed e-mail",
+        "unknown tag 'tag_nope'",
+        "score engagement is not a number",
+        "unknown score 'zzz'",
+    ):
+        assert fragment in errors
+    # The rest of the batch went on: good prospects and the good parts of bad ones synced.
+    assert world.sf.get(world.ids["ada_lead"])["SW_Prospect_Id__c"] == "p_ada"
+    assert world.sf.get(tagged)["SW_Tags__c"] == "Demo Request"
+    assert Prospect.objects.get(backend_id="p_noemail").sync_status == SyncStatus.PROCESSED
+
+
+def test_activities_are_fetched_only_with_activity_sync_on(world):
+    world.sw.put_activity(
+        id="act_1",
+        prospectId="p_ada",
+        type="form_submit",
+        occurredAt="2026-11-26T09:00:00+00:00",
+        details={"plan": "pro"},
+    )
+    world.sw.put_activity(
+        id="act_2",
+        prospectId="p_missing",
+        type="page_visit",
+        occurredAt="2026-11-26T09:00:00+00:00",
+    )
+    world.sw.put_activity(
+        id="act_3", prospectId="p_ada", type="nonsense", occurredAt="2026-11-26T09:00:00+00:00"
+    )
+    cycle = world.cycle()
+    assert "GetProspectPages" not in [s["name"] for s in cycle.steps]
+
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspectPages")
+    assert (step["examined"], step["modified"], step["failed"]) == (3, 1, 2)
+    assert Activity.objects.get().details == {"plan": "pro"}
