@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -355,6 +356,7 @@ def generate(sizes, seed, base_time):
 
 def seed(sizes, seed_value, base_time):
     written = {}
+    timings = {"generate": 0.0, "write": 0.0}
     with transaction.atomic():
         if connection.vendor == "sqlite":
             # Index pages of 100,000-row tables outgrow SQLite's default 2 MB page cache;
@@ -363,13 +365,23 @@ def seed(sizes, seed_value, base_time):
             with connection.cursor() as cur:
                 cur.execute("PRAGMA cache_size = -131072")
         wipe()
-        for model, (attrs, rows) in generate(sizes, seed_value, base_time):
+        tables = generate(sizes, seed_value, base_time)
+        while True:
+            started = time.perf_counter()
+            item = next(tables, None)
+            timings["generate"] += time.perf_counter() - started
+            if item is None:
+                break
+            model, (attrs, rows) = item
+            started = time.perf_counter()
             with _indexes_dropped(model, len(rows)):
                 _insert(model, attrs, rows)
+            timings["write"] += time.perf_counter() - started
             written[model.__name__] = len(rows)
-            del rows
+            del rows, item
         if connection.vendor == "postgresql":
             _reset_sequences()
+    written["seconds"] = {k: round(v, 1) for k, v in timings.items()}
     return written
 
 
