@@ -170,6 +170,7 @@ def _guarded(request, view, methods, cfg, version, counts, used, kwargs):
         counts["sf.api_calls"] += 1
         counts[f"sf.op.{view.__name__}"] += 1
         if cfg.latency_ms:
+            counts["sf.fault.LATENCY"] += 1
             time.sleep(cfg.latency_ms / 1000)
         if cfg.server_error_rate and random.random() < cfg.server_error_rate:
             counts[f"sf.fault.HTTP_{cfg.server_error_status}"] += 1
