@@ -12,7 +12,8 @@ Side by side in one run, on a fresh database of its own (a temporary SWSTUDIO_VA
 3. the sandbox's raw collection capacity: the same client updating Leads 200 a call;
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
    Leads, extrapolated to the cycle's writes.
-Prints a Markdown table row set for docs/benchmarks.md.
+Prints the results as JSON (--json: and a last line of JSON with the figures for bench/run,
+against issue 4's targets).
 """
 
 import argparse
@@ -43,6 +44,7 @@ def main():
     parser.add_argument("--naive-sample", type=int, default=300)
     parser.add_argument("--raw-sample", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     args = parser.parse_args()
 
     var = tempfile.mkdtemp(prefix="swbench-")
@@ -84,6 +86,27 @@ def main():
         server.terminate()
         server.wait(timeout=30)
     print(json.dumps(results, indent=2))
+    if args.json:
+        r = results
+        raw_s = r["records_written"] / r["raw_collection_rate_per_s"]
+        figures = [
+            {"figure": f"cycle API calls ({r['n']} prospects)", "value": r["api_calls"],
+             "unit": "calls", "reference": "floor (writes / 200 + query pages)",
+             "reference_value": r["floor_calls"], "target": "<= 1.10"},
+            {"figure": "cycle wall time", "value": r["wall_s"], "unit": "s",
+             "reference": "the same writes at the raw collection rate (same run)",
+             "reference_value": raw_s, "target": "<= 2"},
+            {"figure": "naive one-record loop, extrapolated", "value": r["naive_extrapolated_s"],
+             "unit": "s", "reference": "cycle wall time (same run)",
+             "reference_value": r["wall_s"], "target": ">= 10"},
+            {"figure": "naive one-record loop API calls, extrapolated",
+             "value": r["naive_extrapolated_calls"], "unit": "calls",
+             "reference": "cycle API calls (same run)", "reference_value": r["api_calls"],
+             "target": ">= 50"},
+            {"figure": "cycle peak Python memory", "value": r["peak_python_mb"], "unit": "MiB",
+             "reference": None, "reference_value": None, "target": None},
+        ]  # fmt: skip
+        print(json.dumps({"bench": "cycle_sync", "figures": figures}))
 
 
 def run(args, port):
