@@ -42,6 +42,12 @@ ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-not-for-production",
     "LOG_LEVEL": "WARNING",
+    # Production-like: the sandbox off, so an org and a backend must be named (never called).
+    "SANDBOX_ENABLED": "false",
+    "SALESFORCE_LOGIN_URL": "https://login.salesforce.com",
+    "SALESFORCE_CLIENT_ID": "bench",
+    "SALESFORCE_CLIENT_SECRET": "bench",
+    "SALESWINGS_API_URL": "https://api.example.com",
 }
 
 
