@@ -168,7 +168,10 @@ def run(args, port):
     floor_pages = math.ceil(args.n / 2000) * 2  # reading every Lead and Contact once
 
     sf = get_client()
-    ids = [r["Id"] for r in sf.query("SELECT Id FROM Lead ORDER BY Id")][: args.raw_sample]
+    # Unconverted only: the org refuses updates to converted Leads (CANNOT_UPDATE_CONVERTED_LEAD).
+    ids = [r["Id"] for r in sf.query("SELECT Id FROM Lead WHERE IsConverted = false ORDER BY Id")][
+        : args.raw_sample
+    ]
     c0, t = api_used(), time.perf_counter()
     sf.update("Lead", [{"Id": i, "SW_Fit_Score__c": 1.5} for i in ids])
     raw_s = time.perf_counter() - t

@@ -54,6 +54,8 @@ def run_config(name, extra, cycles, idle):
     env = {**os.environ, **extra}
     env.setdefault("DATABASE_URL", f"sqlite:///{VAR / 'orchestration.sqlite3'}")
     env["SWSTUDIO_WORKFLOW"] = ",".join(WORKFLOW)
+    # Empty steps, no org: the API-reserve preflight would fail every cycle before it starts.
+    env["SWSTUDIO_PREFLIGHT"] = ""
     env["DJANGO_SETTINGS_MODULE"] = "swstudio_site.settings"
     if env["DATABASE_URL"].startswith("sqlite"):
         for f in VAR.glob("orchestration.sqlite3*"):
