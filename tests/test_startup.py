@@ -68,7 +68,13 @@ def test_commands_name_the_database_that_is_not_there(command, tmp_path):
 def test_qcluster_names_the_broker_that_is_not_there(tmp_path):
     port = closed_port()
 
-    result = run(["qcluster"], tmp_path, REDIS_URL=f"redis://:hunter2-secret@127.0.0.1:{port}/3")
+    result = run(
+        ["qcluster"],
+        tmp_path,
+        # A database that answers (this run's may be a PostgreSQL one only the tests create).
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        REDIS_URL=f"redis://:hunter2-secret@127.0.0.1:{port}/3",
+    )
 
     assert result.returncode != 0
     output = result.stdout + result.stderr

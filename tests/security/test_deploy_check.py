@@ -30,6 +30,7 @@ def check_deploy(tmp_path, **extra):
         **PRODUCTION,
         "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(50)),
         "SWSTUDIO_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "swstudio_site.settings",
         **extra,
     }
