@@ -48,6 +48,7 @@ ENV = {
     "SALESFORCE_CLIENT_ID": "bench",
     "SALESFORCE_CLIENT_SECRET": "bench",
     "SALESWINGS_API_URL": "https://api.example.com",
+    "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; no TLS proxy in front
 }
 
 

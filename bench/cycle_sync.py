@@ -70,7 +70,10 @@ def main():
     seed_s = time.perf_counter() - t
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "swstudio_site.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", str(args.workers), "--timeout", "600", "--log-level", "warning"],
+         "-w", str(args.workers), "--timeout", "600", "--log-level", "warning",
+         # The sync's queries go in the URL, up to SALESFORCE_MAX_QUERY_URI_BYTES (15,000);
+         # gunicorn refuses request lines over 4,094 bytes unless told (0: no limit).
+         "--limit-request-line", "0"],
         env=env, cwd=ROOT,
     )  # fmt: skip
     try:
