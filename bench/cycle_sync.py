@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -44,6 +45,9 @@ def main():
     parser.add_argument("--raw-sample", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="cProfile the cycle (stderr)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="Python peak memory (slows the cycle ~2x)"
+    )
     args = parser.parse_args()
 
     var = tempfile.mkdtemp(prefix="swbench-")
@@ -135,8 +139,9 @@ def run(args, port):
 
         profiler = cProfile.Profile()
         profiler.enable()
-    else:
+    elif args.tracemalloc:
         tracemalloc.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
     while queue:
@@ -148,9 +153,10 @@ def run(args, port):
 
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-    else:
+    elif args.tracemalloc:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     calls = api_used() - before
     cycle = SWApexJob.objects.get(pk=cycle.pk)
     steps = {s["name"]: s for s in cycle.steps}
@@ -189,7 +195,6 @@ def run(args, port):
         "records_written": written,
         "write_rate_per_s": round(written / wall),
         "api_calls": calls,
-        "api_calls_by_step": {k: None for k in ()},
         "floor_calls": floor_writes + floor_pages,
         "floor_writes": floor_writes,
         "floor_query_pages": floor_pages,
@@ -202,7 +207,9 @@ def run(args, port):
         "naive_extrapolated_calls": round(naive_total_calls),
         "speedup_vs_naive": round(naive_total_s / wall, 1),
         "calls_ratio_vs_naive": round(naive_total_calls / calls, 1) if calls else None,
-        "peak_python_mb": round(peak / 2**20, 1),
+        "peak_python_mb": round(peak / 2**20, 1) if peak else None,
+        "max_rss_mb_before_cycle": round(rss_before / 1024, 1),
+        "max_rss_mb_after_cycle": round(rss_peak / 1024, 1),
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
     }
 
