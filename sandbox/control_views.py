@@ -5,6 +5,7 @@ Open to anyone who can reach the sandbox: it is a local stand-in, never deployed
 """
 
 import json
+import socket
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
@@ -119,11 +120,23 @@ def stats_json():
     }
 
 
+def _tcp_nodelay(request):
+    """Whether the connection serving this request has Nagle's algorithm off (gunicorn
+    exposes the socket; other servers do not: None)."""
+    sock = request.META.get("gunicorn.socket")
+    if sock is None:
+        return None
+    try:
+        return bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    except OSError:
+        return None
+
+
 @csrf_exempt
 def stats(request):
     if request.method != "GET":
         return _error(405, "method_not_allowed", "Use GET.")
-    return JsonResponse(stats_json())
+    return JsonResponse({**stats_json(), "server": {"tcpNoDelay": _tcp_nodelay(request)}})
 
 
 @csrf_exempt

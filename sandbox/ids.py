@@ -5,6 +5,8 @@ An Id is a 3-character key prefix, 12 base-62 characters encoding the integer ke
 15, marking which of them are upper-case). Decoding checks prefix and suffix.
 """
 
+import functools
+
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -23,6 +25,7 @@ def _suffix(id15):
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=262144)
 def make_id(prefix, number):
     digits = []
     n = number
@@ -34,6 +37,7 @@ def make_id(prefix, number):
     return id15 + _suffix(id15)
 
 
+@functools.lru_cache(maxsize=262144)
 def parse_id(value, prefix):
     """The integer key of an Id with this prefix, or None when it is not one of ours.
 

@@ -280,7 +280,10 @@ class SfRecord(models.Model):
     id = models.BigAutoField(primary_key=True)
     created_date = models.DateTimeField()
     last_modified_date = models.DateTimeField()
-    system_modstamp = models.DateTimeField(db_index=True)
+    # Not indexed on purpose: every write moves a record's SystemModstamp, and with random
+    # old values each of a collection's 200 updates rewrote a different index page (measured:
+    # 40% of a 200-record PATCH's write time). The change poll scans instead, once a cycle.
+    system_modstamp = models.DateTimeField()
     is_deleted = models.BooleanField(default=False)
 
     class Meta:

@@ -45,7 +45,8 @@ def bump(increments):
         f"INSERT INTO {table} (name, value) VALUES (%s, %s) "
         f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + excluded.value"
     )
-    with connection.cursor() as cur:
+    # One transaction: one commit for all of a request's counters.
+    with transaction.atomic(), connection.cursor() as cur:
         cur.executemany(sql, sorted(increments.items()))
 
 

@@ -79,13 +79,16 @@ class SObject:
     custom: bool = False
     by_api: dict = field(default_factory=dict)
     by_lower: dict = field(default_factory=dict)
+    has_email_lower: bool = False
 
     def __post_init__(self):
+        self.has_email_lower = any(f.name == "email_lower" for f in self.model._meta.fields)
         self.by_api = {f.api: f for f in self.fields}
         self.by_lower = {f.api.lower(): f for f in self.fields}
 
     def field(self, name):
-        return self.by_lower.get(name.lower())
+        f = self.by_api.get(name)  # the usual spelling first: no lower() per field and record
+        return f if f is not None else self.by_lower.get(name.lower())
 
     def make_id(self, pk):
         return make_id(self.prefix, pk)

@@ -129,6 +129,7 @@ def api(methods):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, version=LATEST_VERSION, **kwargs):
+            started = time.perf_counter()
             counts = runtime.Counts()
             counts["sf.requests"] += 1
             cfg = runtime.load_settings()
@@ -139,6 +140,8 @@ def api(methods):
             finally:
                 counts.flush()
             response["Sforce-Limit-Info"] = f"api-usage={used}/{cfg.daily_api_limit}"
+            # Server time of the whole call (added latency included), for benchmarks.
+            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
             return response
 
         return wrapper
@@ -167,6 +170,7 @@ def _guarded(request, view, methods, cfg, version, counts, used, kwargs):
         counts["sf.api_calls"] += 1
         counts[f"sf.op.{view.__name__}"] += 1
         if cfg.latency_ms:
+            counts["sf.fault.LATENCY"] += 1
             time.sleep(cfg.latency_ms / 1000)
         if cfg.server_error_rate and random.random() < cfg.server_error_rate:
             counts[f"sf.fault.HTTP_{cfg.server_error_status}"] += 1
@@ -308,11 +312,7 @@ def sobject_record(request, ctx, name, rid):
     sobj = _sobject(name)
     pk = sobj.parse_id(rid)
     if pk is None:
-        raise SfApiError(
-            404,
-            "NOT_FOUND",
-            f"Provided external ID field does not exist or is not accessible: {rid}",
-        )
+        raise SfApiError(404, "NOT_FOUND", "The requested resource does not exist")
     if request.method == "GET":
         fields = None
         if request.GET.get("fields"):

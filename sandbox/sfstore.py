@@ -251,8 +251,9 @@ class Plan:
 def _body_fields(sobj, record, plan, mode):
     """Convert a record's fields; unknown fields fail the request."""
     not_writable = []
+    has_lower = sobj.has_email_lower
     for key, value in record.items():
-        if key == "attributes" or (key.lower() == "id"):
+        if key == "attributes" or key == "id" or key == "Id" or key.lower() == "id":
             continue
         f = sobj.field(key)
         if f is None:
@@ -266,7 +267,7 @@ def _body_fields(sobj, record, plan, mode):
             not_writable.append(f.api)
             continue
         plan.values[f.attr] = convert(sobj, f, value, plan.errors)
-        if f.attr == "email" and hasattr(sobj.model, "email_lower"):
+        if has_lower and f.attr == "email":
             email = plan.values["email"]
             plan.values["email_lower"] = email.lower() if email else None
     if not_writable:
@@ -426,7 +427,15 @@ def plan_records(sobj, records, mode, cfg, counts, ext_field=None):
         has_email = hasattr(sobj.model, "email")
         if has_email:
             cols.append("email")
-        for row in sobj.model.objects.filter(pk__in=update_pks).values_list(*cols):
+        # Raw SQL: the ORM's per-value lookup preparation was a third of this SELECT's time.
+        table = connection.ops.quote_name(sobj.table)
+        marks = ", ".join(["%s"] * len(update_pks))
+        sql = f"SELECT {', '.join(c if c != 'pk' else 'id' for c in cols)} FROM {table} "
+        sql += f"WHERE id IN ({marks})"
+        with connection.cursor() as cur:
+            cur.execute(sql, update_pks)
+            rows = cur.fetchall()
+        for row in rows:
             existing[row[0]] = row
             if has_email:
                 existing_email[row[0]] = row[-1]
@@ -503,6 +512,20 @@ def rollback_all(plans):
                 p.pk = None
 
 
+def _db_prep(field):
+    """How a stored value of this field goes to the database driver: None when as-is.
+    (Field.get_db_prep_value per value was a fifth of a 200-record PATCH.)"""
+    kind = field.get_internal_type()
+    if kind == "DateTimeField":
+        if connection.vendor == "sqlite":
+            tz = connection.timezone
+            return lambda v: v.astimezone(tz).replace(tzinfo=None).isoformat(" ")
+        return connection.ops.adapt_datetimefield_value
+    if kind == "DateField":
+        return connection.ops.adapt_datefield_value
+    return None
+
+
 def apply_plans(plans, counts):
     """Write every plan without errors, in one transaction."""
     now = timezone.now()
@@ -544,8 +567,12 @@ def apply_plans(plans, counts):
                     "last_modified_date = %s, system_modstamp = %s WHERE id = %s"
                 )
                 stamp = adapt.adapt_datetimefield_value(now)
+                preps = [_db_prep(f) for f in fields]
                 params = [
-                    [f.get_db_prep_value(p.values[f.attname], connection) for f in fields]
+                    [
+                        v if prep is None or v is None else prep(v)
+                        for prep, v in zip(preps, (p.values[a] for a in attrs), strict=True)
+                    ]
                     + [stamp, stamp, p.pk]
                     for p in group
                 ]

@@ -95,6 +95,7 @@ def sw_api(methods):
                     )
                 counts[f"sw.op.{view.__name__}"] += 1
                 if cfg.sw_latency_ms:
+                    counts["sw.fault.latency"] += 1
                     time.sleep(cfg.sw_latency_ms / 1000)
                 if cfg.sw_rate_limit_rate and random.random() < cfg.sw_rate_limit_rate:
                     counts["sw.fault.rate_limited"] += 1

@@ -99,6 +99,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Keep connections across requests (gunicorn threads): opening a SQLite connection runs
+    # the PRAGMAs above and starts with a cold page cache, which made every request of the
+    # sandbox ~5x slower (measured: GET limits 17.5 ms -> 3.2 ms of server time).
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Tests share the database with real qcluster processes, so it must be a file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -138,3 +138,12 @@ def test_prospect_rows_are_what_the_api_serves(sw):
     p = SwProspect.objects.get(seq=1)
     [served] = sw.get("/prospects", params={"limit": 1}).json()["prospects"]
     assert served["id"] == p.id and served["email"] == p.email and served["tags"] == p.tags
+
+
+def test_churn_on_demand(sw, sandbox_url):
+    r = requests.post(f"{sandbox_url}/sandbox/control/churn", params={"size": 5}, timeout=10)
+    assert r.status_code == 200 and r.json()["churned"]["visited"] >= 1
+    after = sw.get("/prospects", params={"since": 60, "limit": 1000}).json()["prospects"]
+    assert len(after) >= 5
+    bad = requests.post(f"{sandbox_url}/sandbox/control/churn", params={"size": "x"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"

@@ -60,11 +60,12 @@ def test_daily_api_limit(sf, faults, sandbox_url):
     assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 40
 
 
-def test_added_latency(sf, faults):
+def test_added_latency(sf, faults, sandbox_url):
     faults(latency_ms=150)
     started = time.perf_counter()
     sf.query("SELECT Id FROM Lead LIMIT 1")
     assert time.perf_counter() - started >= 0.15
+    assert stats(sandbox_url)["counters"]["sf.fault.LATENCY"] == 1
 
 
 def test_validation_rule_by_share_is_stable(sf, faults):

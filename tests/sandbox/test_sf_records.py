@@ -90,3 +90,12 @@ def test_malformed_json_is_400(sf):
     r = sf.session.post(sf.base_url + "sobjects/Lead/", data="{not json", headers=sf.headers)
     assert r.status_code == 400
     assert r.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+
+
+def test_versions_and_resources(sf, sandbox_url):
+    import requests
+
+    versions = requests.get(f"{sandbox_url}/services/data/", timeout=10).json()
+    assert {"label": "v59.0", "url": "/services/data/v59.0", "version": "59.0"} in versions
+    resources = sf.restful("")
+    assert resources["query"] == "/services/data/v59.0/query"

@@ -95,8 +95,12 @@ class Command(BaseCommand):
         started = time.perf_counter()
         written = seed.seed(sizes, o["seed"], base)
         took = time.perf_counter() - started
+        parts = written.pop("seconds")
         summary = ", ".join(f"{k} {v}" for k, v in written.items())
-        self.stdout.write(f"Sandbox seeded in {took:.1f} s (seed {o['seed']}): {summary}")
+        self.stdout.write(
+            f"Sandbox seeded in {took:.1f} s (generating {parts['generate']} s, writing "
+            f"{parts['write']} s; seed {o['seed']}): {summary}"
+        )
         self.do_credentials()
 
     def do_credentials(self, **o):
