@@ -20,6 +20,8 @@ import argparse
 import json
 import math
 import os
+import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,6 +47,10 @@ def main():
     parser.add_argument("--raw-sample", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
+    parser.add_argument("--profile", action="store_true", help="cProfile the cycle (stderr)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="Python peak memory (slows the cycle ~2x)"
+    )
     args = parser.parse_args()
 
     var = tempfile.mkdtemp(prefix="swbench-")
@@ -53,7 +59,11 @@ def main():
         os.environ,
         SWSTUDIO_VAR_DIR=var,
         SANDBOX_BASE_URL=f"http://127.0.0.1:{port}",
-        DEBUG="true",
+        # DEBUG off: with it on, Django keeps the last 9,000 SQL statements of the connection in
+        # memory, which shows up as memory growing with N.
+        DEBUG="false",
+        SANDBOX_ENABLED="true",
+        SECRET_KEY="swstudio-bench-only",
         LOG_LEVEL="WARNING",
     )
     os.environ.update(env)
@@ -71,8 +81,8 @@ def main():
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "swstudio_site.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(args.workers), "--timeout", "600", "--log-level", "warning",
-         # The sync's queries go in the URL, up to SALESFORCE_MAX_QUERY_URI_BYTES (15,000);
-         # gunicorn refuses request lines over 4,094 bytes unless told (0: no limit).
+         # The client's IN-list queries go up to SALESFORCE_MAX_QUERY_URI_BYTES (15,000, as
+         # Salesforce allows ~16 kB); gunicorn's default request line limit is 4,094.
          "--limit-request-line", "0"],
         env=env, cwd=ROOT,
     )  # fmt: skip
@@ -88,6 +98,7 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(var, ignore_errors=True)
     print(json.dumps(results, indent=2))
     if args.json:
         r = results
@@ -151,14 +162,30 @@ def run(args, port):
     queue = []
     cycle_engine._enqueue = lambda job_id, _name: queue.append(job_id)
     before = api_used()
-    tracemalloc.start()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    elif args.tracemalloc:
+        tracemalloc.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
     while queue:
         cycle_engine.run_step(queue.pop(0))
     wall = time.perf_counter() - t
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = 0
+    if profiler:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+    elif args.tracemalloc:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     calls = api_used() - before
     cycle = SWApexJob.objects.get(pk=cycle.pk)
     steps = {s["name"]: s for s in cycle.steps}
@@ -198,7 +225,6 @@ def run(args, port):
         "records_written": written,
         "write_rate_per_s": round(written / wall),
         "api_calls": calls,
-        "api_calls_by_step": {k: None for k in ()},
         "floor_calls": floor_writes + floor_pages,
         "floor_writes": floor_writes,
         "floor_query_pages": floor_pages,
@@ -211,7 +237,9 @@ def run(args, port):
         "naive_extrapolated_calls": round(naive_total_calls),
         "speedup_vs_naive": round(naive_total_s / wall, 1),
         "calls_ratio_vs_naive": round(naive_total_calls / calls, 1) if calls else None,
-        "peak_python_mb": round(peak / 2**20, 1),
+        "peak_python_mb": round(peak / 2**20, 1) if peak else None,
+        "max_rss_mb_before_cycle": round(rss_before / 1024, 1),
+        "max_rss_mb_after_cycle": round(rss_peak / 1024, 1),
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
     }
 
