@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench"
 EMPTY = [f"tests.steps.Empty{n:02d}" for n in range(1, 16)]
-WORKFLOW = [*EMPTY, "syncapp.engine.steps.wrapup.Finalizer", "syncapp.engine.steps.wrapup.Enqueuer"]
+WORKFLOW = [*EMPTY, "tests.steps.Finalizer", "tests.steps.Enqueuer"]  # no network
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

@@ -7,11 +7,13 @@ serialized. Network calls (the steps' work) happen outside any transaction.
 
 import logging
 import threading
+from functools import cache
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 from syncapp.engine import scheduling
@@ -111,8 +113,17 @@ def queue_step(cycle, step_name, state):
     return job
 
 
+@cache
+def _broker():
+    # One broker per process: django-q2 otherwise builds a new one (a new Redis connection)
+    # for every task, on the hand-off's path.
+    return get_broker()
+
+
 def _enqueue(job_id, class_name):
-    task_id = async_task(RUN_STEP_FUNC, job_id, task_name=f"{class_name}-{job_id}")
+    task_id = async_task(
+        RUN_STEP_FUNC, job_id, task_name=f"{class_name}-{job_id}", broker=_broker()
+    )
     AsyncJob.objects.filter(pk=job_id).update(task_id=task_id or "")
 
 
