@@ -4,6 +4,8 @@ import datetime as dt
 import math
 from itertools import islice
 
+from django.db import connection
+
 from syncapp.models import FieldMapping, TagDefinition
 
 PROSPECT_ID = "SW_Prospect_Id__c"
@@ -154,3 +156,28 @@ def write(sf, batch, obj, updates, *, label=None):
 
 def soql_fields(fields):
     return ", ".join(dict.fromkeys(fields))
+
+
+def update_rows(objs, fields):
+    """Save `fields` of each object by primary key: one prepared UPDATE run for all rows.
+
+    Django's bulk_update builds a CASE expression per field over the whole batch, which cost
+    more than the Salesforce round trips at 200 rows a batch (measured: bench/cycle_sync.py).
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    columns = [meta.get_field(f) for f in fields]
+    qn = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        qn(meta.db_table),
+        ", ".join(f"{qn(f.column)} = %s" for f in columns),
+        qn(meta.pk.column),
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns] + [obj.pk]
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
