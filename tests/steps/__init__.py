@@ -2,8 +2,7 @@
 
 import time
 
-from syncapp.engine.steps import Step, StopStep
-from syncapp.engine.steps import wrapup
+from syncapp.engine.steps import Step, StopStep, wrapup
 from syncapp.engine.steps.wrapup import Enqueuer  # noqa: F401  (re-exported)
 
 
