@@ -6,6 +6,8 @@ serialized. Network calls (the steps' work) happen outside any transaction.
 """
 
 import logging
+import os
+import socket
 import threading
 
 from django.conf import settings
@@ -129,7 +131,7 @@ def run_step(job_id):
             job.save()
             return None
         cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
-        job.mark_processing(now)
+        job.mark_processing(now, worker=f"process {os.getpid()} on {socket.gethostname()}")
         job.save()
         cycle.start_step(job.step, job.pk, now)
         cycle.save(update_fields=["status", "start_time", "steps"])

@@ -120,3 +120,82 @@ def assert_cycles_never_overlap(cycles=None):
 def no_throttle(settings):
     # Random on/off/restart calls from several threads would hit the per-user rate limit.
     settings.SWSTUDIO_API_POST_RATE = ""
+
+
+class SandboxWorld:
+    """The sandbox seeded with a small world, served by the live server, and SW Studio set up
+    for the real workflow against it (as tests/integration/test_sync_sandbox.py's `live`),
+    with no in-process job queue: cycles go through whichever broker the test uses."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def faults(self, **changes):
+        r = requests.put(f"{self.url}/sandbox/control/faults", json=changes, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def stats(self):
+        r = requests.get(f"{self.url}/sandbox/control/stats", timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def reset_counters(self):
+        r = requests.post(f"{self.url}/sandbox/control/reset-counters", timeout=30)
+        assert r.status_code == 200, r.text
+
+    def churn(self, size):
+        r = requests.post(f"{self.url}/sandbox/control/churn", params={"size": size}, timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def env(self):
+        """What a qcluster process needs to run the real steps against this sandbox."""
+        return {
+            "SANDBOX_BASE_URL": self.url,
+            "SALESFORCE_RETRY_BASE_DELAY": "0",
+            "SALESWINGS_RETRY_BASE_DELAY": "0",
+        }
+
+
+@pytest.fixture
+def sandbox_world(request, live_server, settings, transactional_db, admin_user):
+    """Parametrize indirectly with seed.Sizes, or get the default small world."""
+    from django.conf import settings as django_settings
+
+    from sandbox import seed
+    from syncapp.engine import control
+    from syncapp.models import FieldMapping, StudioOptions
+    from syncapp.salesforce import auth
+    from tests.factories import ScoreDefinitionFactory
+    from tests.integration.test_sync_sandbox import BASE_TIME, SIZES
+
+    sizes = getattr(request, "param", SIZES)
+    settings.SANDBOX_BASE_URL = live_server.url
+    settings.SWSTUDIO_WORKFLOW = django_settings.SWSTUDIO_DEFAULT_WORKFLOW
+    settings.SALESFORCE_RETRY_BASE_DELAY = 0
+    settings.SALESWINGS_RETRY_BASE_DELAY = 0
+    auth.token_cache.clear()
+    seed.seed(sizes, 11, BASE_TIME)
+    world = SandboxWorld(live_server.url)
+    world.faults(auto_churn=False)
+    for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
+        definition = ScoreDefinitionFactory(backend_id=score, name=score.title())
+        for obj in ("Lead", "Contact", "Account", "Opportunity"):
+            mapping = FieldMapping(score=definition, object=obj, field=field)
+            mapping.full_clean()  # checked against the sandbox org's describe, over HTTP
+            mapping.save()
+    options = StudioOptions.load()
+    options.account_aggregation = True
+    options.opportunity_tags = True
+    options.opportunity_scores = True
+    options.api_call_reserve = 0
+    options.sync_gap_minutes = 1
+    options.save()
+    control.turn_on(admin_user)
+    yield world
+    world.faults(
+        validation_rules=[], daily_api_limit=100000, lock_row_rate=0.0, server_error_rate=0.0,
+        session_expiry_calls=None, latency_ms=0, sw_latency_ms=0,
+    )  # fmt: skip
+    auth.token_cache.clear()
