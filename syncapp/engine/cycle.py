@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
-from syncapp.engine import scheduling
+from syncapp.engine import clients, scheduling
 from syncapp.engine.statuses import JobStatus, JobType, StepStatus
 from syncapp.engine.steps import Cancelled, StepContext, StopStep, get_step, new_step_entry, plan
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState, WorkflowOption
@@ -147,19 +147,23 @@ def run_step(job_id):
     )
     heartbeat = Heartbeat(job, ctx)
     heartbeat.start()
-    try:
-        step.run(ctx)
-    except StopStep as exc:
-        ctx.stopped = True
-        ctx.error(str(exc))
-    except Cancelled:
-        pass
-    except Exception as exc:
-        log.exception("Step %s failed", step.class_name)
-        ctx.crashed = True
-        ctx.error(f"{type(exc).__name__}: {exc}")
-    finally:
-        heartbeat.stop()
+    with clients.tracking() as transient:
+        try:
+            step.run(ctx)
+        except StopStep as exc:
+            ctx.stopped = True
+            ctx.error(str(exc))
+        except Cancelled:
+            pass
+        except Exception as exc:
+            log.exception("Step %s failed", step.class_name)
+            ctx.crashed = True
+            ctx.error(f"{type(exc).__name__}: {exc}")
+        finally:
+            heartbeat.stop()
+            # Retried, not failed: the records they concerned went through (or are counted
+            # in `failed`); kept so the run record adds up with what the org answered.
+            ctx.entry["transient_errors"] = transient()
     return finish_step(job.pk, ctx)
 
 
