@@ -197,6 +197,7 @@ def finish_step(job_id, ctx):
         job = AsyncJob.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.PROCESSING or job.generation != state.generation:
             # Turned off, restarted or failed by the Watcher meanwhile: they closed the cycle.
+            # (Or the Enqueuer closed the cycle and its own job with it: close_cycle.)
             return None
         cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
         job.mark_finished(
@@ -234,6 +235,22 @@ def close_cycle(ctx):
         own["end"] = now.isoformat()
         cycle.close(now)
         cycle.save()
+        # The Enqueuer's own job ends with its cycle, in this transaction: otherwise the cycle
+        # read Completed while its last job was still Processing until finish_step's own
+        # transaction, and on PostgreSQL + Redis the next Runner could start a cycle inside
+        # that window (seen by tests/integration/test_qcluster_cycle.py and the broker
+        # outage test). finish_step then finds the job closed and leaves it as it is.
+        job = AsyncJob.objects.select_for_update().get(pk=ctx.job.pk)
+        e = ctx.entry
+        job.mark_finished(
+            failed=False,
+            batches_total=e["batches_total"],
+            batches_processed=e["batches_total"],
+            errors=e["batches_failed"] + e["failed"],
+            message="",
+            now=now,
+        )
+        job.save()
         scheduling.schedule_runner(state.generation, StudioOptions.load().sync_gap_minutes, now)
     return cycle
 
