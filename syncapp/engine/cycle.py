@@ -49,9 +49,9 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
     says why and schedules the Runner to try again after the Sync Gap.
     """
     problem = preflight_problem()
-    now = timezone.now()
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         if not state.enabled or (generation is not None and generation != state.generation):
             return None
         if SWApexJob.objects.in_progress().exists():
@@ -120,9 +120,9 @@ def _enqueue(job_id, class_name):
 
 def run_step(job_id):
     """Run one step job. Does nothing unless the job is Queued in the current generation."""
-    now = timezone.now()
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         job = AsyncJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != JobStatus.QUEUED:
             return None
@@ -189,11 +189,11 @@ def _save_progress(ctx):
 
 def finish_step(job_id, ctx):
     """Record the step's result and hand off to the next step."""
-    now = timezone.now()
     status = ctx.status()
     e = ctx.entry
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         job = AsyncJob.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.PROCESSING or job.generation != state.generation:
             # Turned off, restarted or failed by the Watcher meanwhile: they closed the cycle.
@@ -224,9 +224,9 @@ def finish_step(job_id, ctx):
 
 def close_cycle(ctx):
     """The Enqueuer's work: the cycle's final status, then the Runner, Sync Gap from now."""
-    now = timezone.now()
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         if not state.enabled or state.generation != ctx.job.generation:
             raise Cancelled()
         cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)

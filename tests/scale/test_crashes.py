@@ -38,8 +38,8 @@ def test_kill_9_of_a_worker_mid_step_five_times_then_the_org_equals_the_backend(
     deadline = Deadline(240, "five crashes and the recovery")
     settings.SWSTUDIO_STALE_AFTER = STALE_AFTER
     cluster = qcluster(workers=2, extra_env=sandbox_world.env())
-    # Each API call takes 150 ms more, so every step lasts long enough to be caught mid-way.
-    sandbox_world.faults(latency_ms=150, sw_latency_ms=150)
+    # Each API call takes 250 ms more, so every step lasts long enough to be caught mid-way.
+    sandbox_world.faults(latency_ms=250, sw_latency_ms=250)
     # The first cycle: the Runner, through django-q2's own scheduler.
     from syncapp.engine import scheduling
 
@@ -56,10 +56,12 @@ def test_kill_9_of_a_worker_mid_step_five_times_then_the_org_equals_the_backend(
             interval=0.02,
             message=f"{target} to run",
         )
-        time.sleep(0.1)  # into its first network call
+        time.sleep(0.05)  # into its first network call
         pid = int(WORKER.match(job.extended_status).group(1))
         assert pid in cluster.processes(), (pid, cluster.processes())  # one of ours
         assert pid != cluster.proc.pid
+        job.refresh_from_db()
+        assert job.status == JobStatus.PROCESSING, "the step ended before it could be killed"
         os.kill(pid, signal.SIGKILL)
         crashed.append(job.pk)
 
