@@ -12,10 +12,12 @@ is filled), starts gunicorn on loopback and measures, in alternating rounds:
 - GET /bench/trivial-anonymous               (no auth: DRF's floor)
 
 The client is `wrk` when installed (apt-get install wrk), else requests.Session in threads
-with keep-alive. Prints a Markdown table for docs/benchmarks.md. Not run by CI.
+with keep-alive. Prints a Markdown table for docs/benchmarks.md (--json: and a last line of
+JSON with the figures for bench/run). Not run by CI.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -40,6 +42,13 @@ ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-not-for-production",
     "LOG_LEVEL": "WARNING",
+    # Production-like: the sandbox off, so an org and a backend must be named (never called).
+    "SANDBOX_ENABLED": "false",
+    "SALESFORCE_LOGIN_URL": "https://login.salesforce.com",
+    "SALESFORCE_CLIENT_ID": "bench",
+    "SALESFORCE_CLIENT_SECRET": "bench",
+    "SALESWINGS_API_URL": "https://api.example.com",
+    "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; no TLS proxy in front
 }
 
 
@@ -189,6 +198,7 @@ def main():
         default=0,
         help="Keep database connections this many seconds (DATABASE_URL ?conn_max_age=).",
     )
+    parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     args = parser.parse_args()
     if args.conn_max_age:
         ENV["DATABASE_URL"] += f"?conn_max_age={args.conn_max_age}"
@@ -246,6 +256,17 @@ def main():
     for name, r in rates.items():
         rounds = ", ".join(f"{x:.0f}" for x in r)
         print(f"| {name} | {median[name]:.0f} | {rounds} | {median[name] / reference:.0%} |")
+    if args.json:
+        figures = [
+            {"figure": "GetSyncStatus req/s", "value": median["GetSyncStatus"], "unit": "req/s",
+             "reference": "trivial DRF endpoint, same auth + role (same run)",
+             "reference_value": reference, "target": ">= 0.70"},
+            {"figure": "trivial DRF endpoint, no auth req/s",
+             "value": median["trivial (no auth)"], "unit": "req/s",
+             "reference": "trivial DRF endpoint, same auth + role (same run)",
+             "reference_value": reference, "target": None},
+        ]  # fmt: skip
+        print(json.dumps({"bench": "api_status", "figures": figures}))
 
 
 if __name__ == "__main__":

@@ -6,12 +6,15 @@ it the way the sync will: simple-salesforce's `restful("composite/sobjects", met
 with 200 Lead updates per call, in a tight loop (one client, or --clients in parallel).
 
     .venv/bin/python bench/sandbox_collections.py [--leads 60000] [--calls 300] [--clients 1]
+                                                  [--json]
 
 Prints calls/s, records/s, client latency and server time (the Server-Timing header the
-sandbox adds) percentiles, and whether the served socket has TCP_NODELAY set.
+sandbox adds) percentiles, and whether the served socket has TCP_NODELAY set. --json adds a
+last line of JSON with the figures for bench/run.
 """
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -63,6 +66,7 @@ def main():
     ap.add_argument("--clients", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     args = ap.parse_args()
 
     var = tempfile.mkdtemp(prefix="swstudio-bench-")
@@ -195,6 +199,21 @@ def main():
         counters = requests.get(base + "/sandbox/control/stats", timeout=5).json()["counters"]
         print(f"sandbox counted {counters.get('sf.op.collections')} collection calls, "
               f"{counters.get('sf.records_written.Lead')} Lead records written")  # fmt: skip
+        if args.json:
+            limits_p50 = statistics.median(base_srv)
+            figures = [
+                {"figure": f"collection PATCH records/s ({args.clients} client)",
+                 "value": calls * 200 / wall, "unit": "records/s",
+                 "reference": "recorded 2026-11-27 (1 client)", "reference_value": 8769,
+                 "target": None},
+                {"figure": "PATCH server time p50", "value": statistics.median(server_ms),
+                 "unit": "ms", "reference": "GET limits server p50 (same run)",
+                 "reference_value": limits_p50, "target": None},
+                {"figure": "CPU calibration (1,000,000-step loop)", "value": calib,
+                 "unit": "s", "reference": "a quiet core", "reference_value": 0.04,
+                 "target": None},
+            ]  # fmt: skip
+            print(json.dumps({"bench": "sandbox_collections", "figures": figures}))
     finally:
         server.terminate()
         server.wait()

@@ -5,6 +5,7 @@
 - runs: SW Apex Jobs · jobs: Apex Jobs · schedules: Scheduled Jobs
 - options: Studio Options, Notification Settings, Workflow Options
 - mappings: Field Mappings, Logger Options
+- tokens: API tokens, listed without their keys
 - mirror: the local mirror of SalesWings data (tags, scores, prospects, activities), read-only
 """
 
@@ -15,4 +16,5 @@ from syncapp.admin import (  # noqa: F401  (registers the admins)
     options,
     runs,
     schedules,
+    tokens,
 )

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from syncapp.admin.base import ReadOnlyAdmin, badge
 from syncapp.admin.dashboard import format_duration, step_totals
+from syncapp.engine.steps import ordered_entry
 from syncapp.models import SWApexJob
 
 
@@ -102,5 +103,7 @@ class SWApexJobAdmin(ReadOnlyAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["steps"] = obj.steps
-            context["raw_json"] = json.dumps(obj.steps, indent=2, ensure_ascii=False)
+            context["raw_json"] = json.dumps(
+                [ordered_entry(entry) for entry in obj.steps], indent=2, ensure_ascii=False
+            )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)

@@ -15,6 +15,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from syncapp import startup
+
 log = logging.getLogger(__name__)
 
 
@@ -82,6 +84,16 @@ def api_exception_handler(exc, context):
             headers["Retry-After"] = str(wait)
             extra["retryAfter"] = wait
             message = f"Too many requests. Try again in {wait} seconds."
+    elif startup.is_connection_error(exc) and (problem := startup.explain(exc)):
+        # The database or the broker is gone: an operations problem, not a bug. One log line
+        # naming the variable and the address; the client is told to come back later.
+        log.error("%s: %s", context.get("view").__class__.__name__, problem)
+        set_rollback()
+        return Response(
+            error_body("unavailable", "The service cannot reach its database or broker."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30"},
+        )
     else:
         # Anything else is a bug; answer in the same shape and keep the traceback in the log.
         log.exception("Unhandled error in %s", context.get("view").__class__.__name__)

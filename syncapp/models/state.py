@@ -37,5 +37,9 @@ class SyncState(models.Model):
     @classmethod
     def lock(cls):
         """The state row, locked until the surrounding transaction ends."""
-        cls.objects.get_or_create(pk=1)
-        return cls.objects.select_for_update(of=("self",)).select_related("running_user").get(pk=1)
+        locked = cls.objects.select_for_update(of=("self",)).select_related("running_user")
+        try:
+            return locked.get(pk=1)
+        except cls.DoesNotExist:
+            cls.objects.get_or_create(pk=1)
+            return locked.get(pk=1)

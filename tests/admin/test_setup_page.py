@@ -69,32 +69,36 @@ def test_the_running_user_is_shown_with_whether_they_still_qualify(admin_client_
 
 def test_status_lists_the_last_25_cycles_with_their_steps(admin_client_sw, settings):
     now = timezone.now()
+    cycles = []
     for i in range(30):
-        factories.CycleFactory(
-            start_time=now - timedelta(minutes=i + 1),
-            end_time=now - timedelta(minutes=i),
-            steps=[
-                {
-                    "name": "Counting",
-                    "class": "SWJobCounting",
-                    "status": "Completed",
-                    "start": None,
-                    "end": None,
-                    "batches_total": 1,
-                    "batches_failed": 0,
-                    "examined": i,
-                    "modified": i,
-                    "failed": 0,
-                    "errors": [f"error of cycle {i}"] if i == 3 else [],
-                    "errors_dropped": 0,
-                }
-            ],
+        cycles.append(
+            factories.CycleFactory(
+                start_time=now - timedelta(minutes=i + 1),
+                end_time=now - timedelta(minutes=i),
+                steps=[
+                    {
+                        "name": "Counting",
+                        "class": "SWJobCounting",
+                        "status": "Completed",
+                        "start": None,
+                        "end": None,
+                        "batches_total": 1,
+                        "batches_failed": 0,
+                        "examined": i,
+                        "modified": i,
+                        "failed": 0,
+                        "errors": [f"error of cycle {i}"] if i == 3 else [],
+                        "errors_dropped": 0,
+                    }
+                ],
+            )
         )
     page = admin_client_sw.get(reverse(PAGE))
     assert len(page.context["cycles"]) == 25
     content = page.content.decode()
-    assert "SAJ-000030" in content and "SAJ-000005" not in content.split('id="status"')[1]
-    assert "error of cycle 3" not in content  # cycle 3 is SAJ-000004: older than the last 25
+    newest, fifth = cycles[29].name, cycles[4].name
+    assert newest in content and fifth not in content.split('id="status"')[1]
+    assert "error of cycle 3" not in content  # the fourth cycle: older than the last 25
     assert content.count('<rect class="sw-bar"') == 25
     fragment = admin_client_sw.get(reverse("admin:swstudio_setup_status")).content.decode()
     assert fragment.strip().startswith('<div id="sw-status-body">')

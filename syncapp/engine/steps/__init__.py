@@ -110,6 +110,12 @@ def new_step_entry(step, batch_size):
     }
 
 
+def ordered_entry(entry):
+    """A step entry with its keys in the planned order (PostgreSQL's jsonb reorders them)."""
+    order = {key: i for i, key in enumerate(_ENTRY_KEYS)}
+    return dict(sorted(entry.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 def add_error(entry, message):
     """Keep an error message in a step entry, within the size cap."""
     message = str(message)
@@ -119,6 +125,9 @@ def add_error(entry, message):
         entry["errors"].append(message)
     else:
         entry["errors_dropped"] += 1
+
+
+_ENTRY_KEYS = list(new_step_entry(type("Planned", (Step,), {"name": "Planned"})(), 0).keys())
 
 
 class Batch:

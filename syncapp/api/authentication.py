@@ -1,0 +1,19 @@
+import re
+
+from rest_framework import authentication, exceptions
+
+# DRF's keys are 40 lower-case hex characters (Token.generate_key).
+TOKEN_FORMAT = re.compile(r"[0-9a-f]{40}")
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, refusing malformed keys before they reach the database.
+
+    PostgreSQL cannot even compare a string holding a NUL byte: without this check a header
+    like `Token \\x00` is a 500 there instead of a 401.
+    """
+
+    def authenticate_credentials(self, key):
+        if not TOKEN_FORMAT.fullmatch(key):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(key)
