@@ -59,6 +59,9 @@ def test_two_clusters_and_random_api_calls_never_run_two_cycles_at_once(
     last_watcher = [0.0] * SCHEDULER_THREADS
 
     def scheduler_loop(i):
+        # django-q2's scheduler looks every ~30 s (hard-coded); for a tiny gap between cycles
+        # these threads make the Runner due and call django-q2's own scheduler() every 50 ms,
+        # two at once, beside the two clusters' own: a harsher condition than production.
         def body():
             # The Watcher starts the first cycle after every on/restart; fire it about twice
             # a second, the Runner on every turn.
