@@ -6,6 +6,8 @@ serialized. Network calls (the steps' work) happen outside any transaction.
 """
 
 import logging
+import os
+import socket
 import threading
 from functools import cache
 
@@ -16,7 +18,7 @@ from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
-from syncapp.engine import scheduling
+from syncapp.engine import clients, scheduling
 from syncapp.engine.statuses import JobStatus, JobType, StepStatus
 from syncapp.engine.steps import Cancelled, StepContext, StopStep, get_step, new_step_entry, plan
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState, WorkflowOption
@@ -49,9 +51,9 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
     says why and schedules the Runner to try again after the Sync Gap.
     """
     problem = preflight_problem()
-    now = timezone.now()
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         if not state.enabled or (generation is not None and generation != state.generation):
             return None
         if SWApexJob.objects.in_progress().exists():
@@ -129,9 +131,9 @@ def _enqueue(job_id, class_name):
 
 def run_step(job_id):
     """Run one step job. Does nothing unless the job is Queued in the current generation."""
-    now = timezone.now()
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         job = AsyncJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != JobStatus.QUEUED:
             return None
@@ -140,7 +142,7 @@ def run_step(job_id):
             job.save()
             return None
         cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
-        job.mark_processing(now)
+        job.mark_processing(now, worker=f"process {os.getpid()} on {socket.gethostname()}")
         job.save()
         cycle.start_step(job.step, job.pk, now)
         cycle.save(update_fields=["status", "start_time", "steps"])
@@ -156,19 +158,23 @@ def run_step(job_id):
     )
     heartbeat = Heartbeat(job, ctx)
     heartbeat.start()
-    try:
-        step.run(ctx)
-    except StopStep as exc:
-        ctx.stopped = True
-        ctx.error(str(exc))
-    except Cancelled:
-        pass
-    except Exception as exc:
-        log.exception("Step %s failed", step.class_name)
-        ctx.crashed = True
-        ctx.error(f"{type(exc).__name__}: {exc}")
-    finally:
-        heartbeat.stop()
+    with clients.tracking() as transient:
+        try:
+            step.run(ctx)
+        except StopStep as exc:
+            ctx.stopped = True
+            ctx.error(str(exc))
+        except Cancelled:
+            pass
+        except Exception as exc:
+            log.exception("Step %s failed", step.class_name)
+            ctx.crashed = True
+            ctx.error(f"{type(exc).__name__}: {exc}")
+        finally:
+            heartbeat.stop()
+            # Retried, not failed: the records they concerned went through (or are counted
+            # in `failed`); kept so the run record adds up with what the org answered.
+            ctx.entry["transient_errors"] = transient()
     return finish_step(job.pk, ctx)
 
 
@@ -194,14 +200,15 @@ def _save_progress(ctx):
 
 def finish_step(job_id, ctx):
     """Record the step's result and hand off to the next step."""
-    now = timezone.now()
     status = ctx.status()
     e = ctx.entry
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         job = AsyncJob.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.PROCESSING or job.generation != state.generation:
             # Turned off, restarted or failed by the Watcher meanwhile: they closed the cycle.
+            # (Or the Enqueuer closed the cycle and its own job with it: close_cycle.)
             return None
         cycle = SWApexJob.objects.select_for_update().get(pk=job.cycle_id)
         job.mark_finished(
@@ -228,9 +235,9 @@ def finish_step(job_id, ctx):
 
 def close_cycle(ctx):
     """The Enqueuer's work: the cycle's final status, then the Runner, Sync Gap from now."""
-    now = timezone.now()
     with transaction.atomic():
         state = SyncState.lock()
+        now = timezone.now()  # after the lock: run records' times follow the lock's order
         if not state.enabled or state.generation != ctx.job.generation:
             raise Cancelled()
         cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
@@ -239,6 +246,22 @@ def close_cycle(ctx):
         own["end"] = now.isoformat()
         cycle.close(now)
         cycle.save()
+        # The Enqueuer's own job ends with its cycle, in this transaction: otherwise the cycle
+        # read Completed while its last job was still Processing until finish_step's own
+        # transaction, and on PostgreSQL + Redis the next Runner could start a cycle inside
+        # that window (seen by tests/integration/test_qcluster_cycle.py and the broker
+        # outage test). finish_step then finds the job closed and leaves it as it is.
+        job = AsyncJob.objects.select_for_update().get(pk=ctx.job.pk)
+        e = ctx.entry
+        job.mark_finished(
+            failed=False,
+            batches_total=e["batches_total"],
+            batches_processed=e["batches_total"],
+            errors=e["batches_failed"] + e["failed"],
+            message="",
+            now=now,
+        )
+        job.save()
         scheduling.schedule_runner(state.generation, StudioOptions.load().sync_gap_minutes, now)
     return cycle
 

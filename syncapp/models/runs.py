@@ -196,10 +196,14 @@ class AsyncJob(models.Model):
 
     # --- state changes ----------------------------------------------------------------------
 
-    def mark_processing(self, now):
+    def mark_processing(self, now, worker=""):
         self.status = JobStatus.PROCESSING
         self.started_date = now
         self.last_heartbeat = now
+        if worker:
+            # Which machine and process runs it: what an operator needs to find (or kill) a
+            # stuck worker. Replaced by the result when the job ends.
+            self.extended_status = f"Running in {worker}"
 
     def mark_finished(self, *, failed, batches_total, batches_processed, errors, message, now):
         self.status = JobStatus.FAILED if failed else JobStatus.COMPLETED

@@ -1,6 +1,6 @@
 """The "Scheduled Jobs" page: django-q2 schedules seen through Salesforce's CronTrigger."""
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -77,11 +77,22 @@ class ScheduleStats(models.Model):
 
     @classmethod
     def record_firing(cls, name):
-        """Called by the job a schedule started: counts the firing."""
-        schedule_id = Schedule.objects.filter(name=name).values_list("id", flat=True).first()
-        if schedule_id is None:
-            return
-        stats, _ = cls.objects.get_or_create(schedule_id=schedule_id)
-        cls.objects.filter(pk=stats.pk).update(
-            times_triggered=models.F("times_triggered") + 1, previous_fire_time=timezone.now()
-        )
+        """Called by the job a schedule started: counts the firing.
+
+        Under the sync state lock, like every change to the schedules: without it, on
+        PostgreSQL, a turn-off or restart deleting this schedule at the same moment found no
+        stats row to cascade to, this insert committed in between, and the turn-off failed
+        at COMMIT on the (deferred) foreign key, a 500 from the API (found by
+        tests/scale/test_concurrency.py). SQLite's IMMEDIATE transactions hid it.
+        """
+        from syncapp.models.state import SyncState
+
+        with transaction.atomic():
+            SyncState.lock()
+            schedule_id = Schedule.objects.filter(name=name).values_list("id", flat=True).first()
+            if schedule_id is None:
+                return
+            stats, _ = cls.objects.get_or_create(schedule_id=schedule_id)
+            cls.objects.filter(pk=stats.pk).update(
+                times_triggered=models.F("times_triggered") + 1, previous_fire_time=timezone.now()
+            )

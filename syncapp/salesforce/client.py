@@ -13,7 +13,9 @@ UNABLE_TO_LOCK_ROW are sent again on their own (with backoff) before their resul
 """
 
 import logging
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
@@ -128,6 +130,13 @@ def classify(exc, what):
     return None
 
 
+def _transient_key(error):
+    """HTTP_503 for a 5xx or 429 answer (whatever its errorCode), else the code."""
+    if error.status and (error.status >= 500 or error.status == 429):
+        return f"HTTP_{error.status}"
+    return error.code or "NETWORK"
+
+
 def _strip_attributes(record):
     """A query record without `attributes`, also inside parent and child relationships."""
     out = {}
@@ -154,6 +163,11 @@ class SalesforceClient:
         self.session = session or build_session()
         self.calls = 0  # API calls made (each attempt counts; logins do not)
         self.logins = 0
+        # Transient failures met, by code: each one retried (or, the last, given up on): 5xx
+        # and 429 answers, timeouts, UNABLE_TO_LOCK_ROW (per record in collections) and
+        # expired sessions (logged in again). Steps report them in their run record entry.
+        self.transient = Counter()
+        self._transient_lock = threading.Lock()
         self._sleep = sleep
         self._cache = cache
         self._token = None
@@ -223,6 +237,7 @@ class SalesforceClient:
                 ):
                     # The session expired (or was revoked): log in again, once per call.
                     log.info("Salesforce session expired during %s; logging in again", what)
+                    self._count_transient("INVALID_SESSION_ID")
                     relogged = True
                     attempt -= 1
                     try:
@@ -234,6 +249,8 @@ class SalesforceClient:
                 error = classify(exc, what)
                 if error is None:
                     raise
+                if isinstance(error, TransientError):
+                    self._count_transient(_transient_key(error))
                 if not isinstance(error, TransientError) or attempt >= self.config.retry_attempts:
                     if isinstance(error, TransientError) and error is not exc:
                         error = TransientError(
@@ -253,6 +270,10 @@ class SalesforceClient:
                     delay,
                 )
                 self._sleep(delay)
+
+    def _count_transient(self, code, n=1):
+        with self._transient_lock:
+            self.transient[code] += n
 
     def _rest(self, what, path, method="GET", **kwargs):
         return self._call(
@@ -469,6 +490,8 @@ class SalesforceClient:
                 results[index] = result
                 if not result.success and LOCK_ERROR in result.codes:
                     locked.append(index)
+            if locked:
+                self._count_transient(LOCK_ERROR, len(locked))
             if not locked or attempt >= self.config.retry_attempts:
                 return results
             delay = backoff_delay(

@@ -5,8 +5,10 @@ from django_q.models import Schedule
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
+from syncapp.engine.steps import Step
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, WorkflowOption
 from syncapp.models.schedules import RUNNER_NAME
+from tests.steps import BASIC
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +181,37 @@ def test_a_failed_preflight_records_why_and_retries_after_the_gap(sync_on, job_q
 
 def below_reserve():
     return "the org has 12 daily API calls left, below the reserve of 1000"
+
+
+class RetriedCalls(Step):
+    """Two clients that each met transient failures (as SalesforceClient counts them)."""
+
+    name = "RetriedCalls"
+
+    def run(self, ctx):
+        from syncapp.engine import clients
+
+        clients.salesforce().transient.update({"HTTP_503": 2, "UNABLE_TO_LOCK_ROW": 1})
+        clients.salesforce().transient.update({"HTTP_503": 1})
+
+
+def test_a_steps_run_record_counts_the_transient_failures_its_clients_retried(
+    sync_on, job_queue, settings, monkeypatch
+):
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from syncapp.engine import clients
+
+    settings.SWSTUDIO_WORKFLOW = ["tests.engine.test_cycle.RetriedCalls", *BASIC]
+    monkeypatch.setattr(
+        clients, "salesforce", lambda: clients._track(SimpleNamespace(transient=Counter()))
+    )
+    cycle = start_cycle(Trigger.RUNNER)
+    job_queue.run_all()
+    cycle.refresh_from_db()
+    assert cycle.step("RetriedCalls")["transient_errors"] == {
+        "HTTP_503": 3,
+        "UNABLE_TO_LOCK_ROW": 1,
+    }
+    assert cycle.step("Counting")["transient_errors"] == {}

@@ -1,5 +1,6 @@
 """Real processes for integration tests: a `manage.py qcluster` sharing the test database."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -46,14 +47,35 @@ class Cluster:
     def log(self):
         return self.log_path.read_text(errors="replace")
 
+    def processes(self):
+        """PIDs of the cluster's process group (qcluster and the processes it forked), from
+        /proc: {pid: parent pid}."""
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ')'.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if fields[0] != "Z" and int(fields[2]) == self.proc.pid:
+                found[int(entry.name)] = int(fields[1])
+        return found
+
     def stop(self):
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            # SIGTERM to qcluster alone: it stops its workers in order (~1 s). Sent to the
+            # whole group, the workers die under the sentinel and qcluster never exits.
+            os.kill(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
                 self.proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything of it left behind
 
 
 @pytest.fixture

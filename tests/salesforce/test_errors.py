@@ -12,6 +12,7 @@ def test_a_5xx_is_retried_and_then_succeeds(client, org):
     assert client.daily_api_remaining() == 14000
     assert len(org.data_calls("GET", r"/limits")) == 3
     assert client.calls == 3
+    assert client.transient == {"HTTP_503": 2}  # what the step's run record reports
 
 
 def test_retries_are_bounded_then_transient_error(client, org, sf_settings):
@@ -44,6 +45,7 @@ def test_unable_to_lock_row_on_a_call_is_transient(client, org):
     org.fail("GET", r"/query", 400, sf_error("UNABLE_TO_LOCK_ROW", "locked"), times=1)
     org.rows["Lead"] = [{"Id": "00Q1"}]
     assert list(client.query("SELECT Id FROM Lead")) == [{"Id": "00Q1"}]
+    assert client.transient == {"UNABLE_TO_LOCK_ROW": 1}
 
 
 def test_a_timeout_is_transient(sf_settings, org):

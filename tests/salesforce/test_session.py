@@ -18,6 +18,7 @@ def test_query_logs_in_again(client, org):
     assert list(client.query("SELECT Id FROM Lead")) == [{"Id": "00Q1"}]
     assert len(org.logins) == 2
     assert client.logins == 2
+    assert client.transient == {"INVALID_SESSION_ID": 1}
 
 
 def test_query_more_logs_in_again_mid_paging(client, org):

@@ -75,6 +75,7 @@ def test_records_that_hit_a_row_lock_are_sent_again_alone(client, org):
         [f"00Q{i}" for i in range(6)],
         ["00Q2", "00Q4"],
     ]
+    assert client.transient == {"UNABLE_TO_LOCK_ROW": 2}
 
 
 def test_a_row_lock_that_persists_ends_as_a_record_failure(client, org, sf_settings):

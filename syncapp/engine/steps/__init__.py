@@ -104,6 +104,8 @@ def new_step_entry(step, batch_size):
         "failed": 0,
         "errors": [],
         "errors_dropped": 0,
+        # Transient failures the step's clients met and retried, by code (e.g. HTTP_503).
+        "transient_errors": {},
         "job_id": None,
     }
 
