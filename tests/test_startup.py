@@ -128,7 +128,7 @@ def test_the_web_app_answers_503_and_logs_one_line(tmp_path):
             try:
                 response = requests.get(
                     f"http://127.0.0.1:{web_port}/Sync/v1/GetSyncStatus",
-                    headers={"Authorization": "Token 0123456789abcdef"},
+                    headers={"Authorization": "Token " + "0123456789" * 4},  # a well-formed key
                     timeout=10,
                 )
                 break
