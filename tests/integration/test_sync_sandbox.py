@@ -10,12 +10,21 @@ import datetime as dt
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.db.models import Max
 
-from sandbox import seed
+from sandbox import seed, sw_views
+from sandbox.models import SwProspect
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
-from syncapp.models import FieldMapping, Prospect, StudioOptions, SWApexJob, SyncStatus
+from syncapp.models import (
+    FieldMapping,
+    Prospect,
+    StudioOptions,
+    SWApexJob,
+    SyncCursor,
+    SyncStatus,
+)
 from syncapp.salesforce import auth, get_client
 from syncapp.saleswings import get_client as sw_client
 from tests.factories import ScoreDefinitionFactory
@@ -107,7 +116,8 @@ def live(live_server, settings, transactional_db, job_queue, admin_user):
     cycle.url = live_server.url
     yield cycle
     faults(**{"validation_rules": [], "daily_api_limit": 100000, "lock_row_rate": 0.0,
-              "server_error_rate": 0.0, "session_expiry_calls": None})  # fmt: skip
+              "server_error_rate": 0.0, "session_expiry_calls": None,
+              "sw_malformed_rate": 0.0})  # fmt: skip
     auth.token_cache.clear()
 
 
@@ -175,6 +185,31 @@ def test_validation_rule_then_lifted_over_http(live):
     cycle = live()
     assert cycle.status == CycleStatus.COMPLETED, cycle.steps
     assert_org_matches_backend()
+
+
+def test_malformed_backend_items_over_http_are_failed_records_and_the_rest_syncs(live):
+    live.faults(sw_malformed_rate=0.2)
+    cycle = live()
+
+    malformed = stats(live)["counters"].get("sw.fault.malformed", 0)
+    assert malformed > 0
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED, step
+    assert step["failed"] >= malformed
+    assert "Prospect skipped" in " ".join(step["errors"])
+    # The cursor went past every page: the whole backend was read, nothing blocked.
+    last_seq = SwProspect.objects.aggregate(Max("seq"))["seq__max"]
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == last_seq
+    served = list(SwProspect.objects.filter(lifecycle="Active"))
+    bad = {p.id for p in served if sw_views.malformed_kind(p, 0.2)}
+    stored = set(Prospect.objects.values_list("backend_id", flat=True))
+    assert bad and not bad & stored
+    assert {p.id for p in served} - bad <= stored
+    for name in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
+        assert cycle.step(name)["status"] == StepStatus.COMPLETED, cycle.steps
+    assert any(p.lead_pending is False for p in Prospect.objects.all())
+
+    live.faults(sw_malformed_rate=0.0)
 
 
 def test_faults_converge_over_http(live):
