@@ -62,6 +62,8 @@ def main():
         # DEBUG off: with it on, Django keeps the last 9,000 SQL statements of the connection in
         # memory, which shows up as memory growing with N.
         DEBUG="false",
+        # DEBUG off turns the HTTPS redirect on: plain HTTP on loopback, no TLS proxy in front.
+        SECURE_SSL_REDIRECT="false",
         SANDBOX_ENABLED="true",
         SECRET_KEY="swstudio-bench-only",
         LOG_LEVEL="WARNING",
