@@ -17,8 +17,10 @@ from sandbox.models import SwProspect
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
+from syncapp.engine.steps import matching
 from syncapp.models import (
     FieldMapping,
+    MatchScanRecord,
     Prospect,
     StudioOptions,
     SWApexJob,
@@ -226,9 +228,45 @@ def test_faults_converge_over_http(live):
     assert_org_matches_backend()
 
 
-def test_daily_limit_used_up_mid_step_then_reset_over_http(live):
+def test_match_scan_mode_over_http_syncs_the_world_and_a_second_cycle_writes_nothing(
+    live, settings, monkeypatch
+):
     from syncapp.models import WorkflowOption
 
+    # Batches of 10: the IN queries would cost a call a batch, more than reading the org's
+    # ~50 Leads / Contacts in one page each; "auto" must choose the scan.
+    settings.SWSTUDIO_MATCH_READ = "auto"
+    for step in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
+        WorkflowOption.objects.create(step=step, batch_size=10)
+    scanned = []
+    real_stage = matching.MatchProspects.stage
+
+    def spy(self, *args):
+        scanned.append(self.obj)
+        return real_stage(self, *args)
+
+    monkeypatch.setattr(matching.MatchProspects, "stage", spy)
+    cycle = live()
+
+    assert scanned == ["Lead", "Contact"]
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert_org_matches_backend()
+    assert cycle.step("MatchProspectsToLeads")["modified"] > 0
+    assert not MatchScanRecord.objects.exists()
+
+    used = stats(live)["salesforce"]["apiUsed"]
+    second = live()
+    assert second.status == CycleStatus.COMPLETED
+    assert second.step("MatchProspectsToLeads")["modified"] == 0
+    assert stats(live)["salesforce"]["apiUsed"] - used <= 15
+
+
+def test_daily_limit_used_up_mid_step_then_reset_over_http(live, settings):
+    from syncapp.models import WorkflowOption
+
+    # Batches of 10 would make "auto" scan, whose writes are carried into one call; this test
+    # is about a limit hit between a step's write calls.
+    settings.SWSTUDIO_MATCH_READ = "in"
     WorkflowOption.objects.create(step="MatchProspectsToLeads", batch_size=10)
     used = stats(live)["salesforce"]["apiUsed"]
     # Enough for the send-up (2 queries) and two Match batches, not for the whole cycle.

@@ -17,6 +17,7 @@ Two ways to read the batch's records, chosen per step run by what they cost in A
 import math
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 
 from syncapp.engine import clients
@@ -36,6 +37,7 @@ from syncapp.engine.steps.common import (
     write,
 )
 from syncapp.models import Activity, MatchScanRecord, Prospect, RecordSnapshot, SyncStatus
+from syncapp.salesforce import COLLECTION_SIZE
 
 ACTIVITY_OBJECT = "SW_Activity__c"
 ACTIVITY_KEY = "SW_Activity_Id__c"
@@ -98,10 +100,17 @@ class MatchProspects(Step):
         scan = self.choose_scan(sf, pending, soql, ctx.batch_size)
         if scan:
             self.stage(sf, pending, fields)
+        args = (soql, tags, score_fields, pending, scan)
         try:
+            carry = []
             for prospects in keyset(pending, ctx.batch_size):
                 with ctx.batch() as batch:
-                    self.match(ctx, sf, batch, prospects, soql, tags, score_fields, pending, scan)
+                    # A failed batch drops its carry: those prospects simply stay pending.
+                    carried, carry = carry, []
+                    carry = self.match(ctx, sf, batch, prospects, *args, carried=carried)
+            if carry:
+                with ctx.batch() as batch:
+                    self.match(ctx, sf, batch, [], *args, carried=carry, flush=True)
         finally:
             if scan:
                 MatchScanRecord.objects.filter(object=self.obj).delete()
@@ -115,6 +124,9 @@ class MatchProspects(Step):
         times the number of batches; the scan's is the object's rows (a COUNT, asked only when
         a scan could win) over 2,000-row pages.
         """
+        mode = getattr(settings, "SWSTUDIO_MATCH_READ", "auto")
+        if mode != "auto":
+            return mode == "scan"
         total = pending.count()
         if not total:
             return False
@@ -175,7 +187,28 @@ class MatchProspects(Step):
                 row.record = row.record | diff
                 row.save(update_fields=["record"])
 
-    def match(self, ctx, sf, batch, prospects, soql, tags, score_fields, pending, scan=False):
+    def match(
+        self,
+        ctx,
+        sf,
+        batch,
+        prospects,
+        soql,
+        tags,
+        score_fields,
+        pending,
+        scan=False,
+        carried=(),
+        flush=False,
+    ):
+        """Match one batch; returns the prospects carried to the next batch (scan mode).
+
+        In scan mode a batch writes whole collection calls only: the prospects whose updates
+        would fall in the last, partial call of 200 are carried (their records are read again
+        from the scan's table, for free) and written with the next batch's, so a large cycle
+        spends ~writes / 200 calls rather than one partial call more per batch.
+        """
+        prospects = [*carried, *prospects]
         batch.examined += len(prospects)
         # Two prospects with one e-mail would fight over the same records: the newest wins.
         owner = {}
@@ -188,7 +221,7 @@ class MatchProspects(Step):
             if key in owner:
                 found[key].append(record)
 
-        updates, written = [], {}
+        updates, written, update_owner = [], {}, []
         for key, prospect in owner.items():
             desired = prospect_values(prospect, tags, score_fields)
             for record in found.get(key, []):
@@ -196,6 +229,19 @@ class MatchProspects(Step):
                 if diff:
                     updates.append({"Id": record["Id"], **diff})
                     written[record["Id"]] = diff
+                    update_owner.append(prospect)
+        carry = []
+        cut = len(updates) // COLLECTION_SIZE * COLLECTION_SIZE
+        if scan and not flush and cut < len(updates):
+            later = {id(p) for p in update_owner[cut:]}
+            carry = [p for p in prospects if id(p) in later]
+            prospects = [p for p in prospects if id(p) not in later]
+            keep = [id(p) not in later for p in update_owner]
+            updates = [u for u, k in zip(updates, keep, strict=True) if k]
+            written = {u["Id"]: written[u["Id"]] for u in updates}
+            batch.examined -= len(carry)  # counted again by the batch that writes them
+            for p in carry:
+                found.pop(p.email_key, None)
         outcome = write(sf, batch, self.obj, updates)
         written = {rid: diff for rid, diff in written.items() if outcome.get(rid) is None}
         self.restage(staged, written, prospects, pending)
@@ -251,6 +297,7 @@ class MatchProspects(Step):
                 **{f"{self.side}_synced": True}
             )
             refresh_snapshots(self.obj, records_of(found), written)
+        return carry
 
     def push_activities(self, sf, batch, prospects, owner, found):
         """Upsert the batch's new activities as SW Activity records linked to the record."""
