@@ -98,10 +98,10 @@ class MatchProspects(Step):
         )
         pending = Prospect.objects.pending_for(self.side, ctx.options.max_sync_attempts)
         scan = self.choose_scan(sf, pending, soql, ctx.batch_size)
-        if scan:
-            self.stage(sf, pending, fields)
         args = (soql, tags, score_fields, pending, scan)
         try:
+            if scan:
+                self.stage(sf, pending, fields)
             carry = []
             for prospects in keyset(pending, ctx.batch_size):
                 with ctx.batch() as batch:
