@@ -62,6 +62,8 @@ def main():
         # DEBUG off: with it on, Django keeps the last 9,000 SQL statements of the connection in
         # memory, which shows up as memory growing with N.
         DEBUG="false",
+        # DEBUG off turns the HTTPS redirect on: plain HTTP on loopback, no TLS proxy in front.
+        SECURE_SSL_REDIRECT="false",
         SANDBOX_ENABLED="true",
         SECRET_KEY="swstudio-bench-only",
         LOG_LEVEL="WARNING",
@@ -135,7 +137,13 @@ def run(args, port):
     from syncapp.engine import control
     from syncapp.engine import cycle as cycle_engine
     from syncapp.engine.statuses import Trigger
-    from syncapp.models import FieldMapping, ScoreDefinition, StudioOptions, SWApexJob
+    from syncapp.models import (
+        AsyncJob,
+        FieldMapping,
+        ScoreDefinition,
+        StudioOptions,
+        SWApexJob,
+    )
     from syncapp.salesforce import get_client
 
     base = f"http://127.0.0.1:{port}"
@@ -173,8 +181,13 @@ def run(args, port):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
+    step_calls = {}
     while queue:
-        cycle_engine.run_step(queue.pop(0))
+        job_id = queue.pop(0)
+        c0 = api_used()  # the control endpoint: not an API call, a few ms
+        cycle_engine.run_step(job_id)
+        name = AsyncJob.objects.get(pk=job_id).step
+        step_calls[name] = step_calls.get(name, 0) + api_used() - c0
     wall = time.perf_counter() - t
     peak = 0
     if profiler:
@@ -241,6 +254,7 @@ def run(args, port):
         "max_rss_mb_before_cycle": round(rss_before / 1024, 1),
         "max_rss_mb_after_cycle": round(rss_peak / 1024, 1),
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
+        "api_calls_by_step": {k: v for k, v in step_calls.items() if v},
     }
 
 

@@ -32,6 +32,7 @@ class SandboxSettingsAdmin(admin.ModelAdmin):
                     "sw_error_rate",
                     "sw_rate_limit_rate",
                     "sw_latency_ms",
+                    "sw_malformed_rate",
                     "auto_churn",
                     "churn_interval_seconds",
                     "churn_size",

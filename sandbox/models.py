@@ -126,6 +126,13 @@ class SandboxSettings(models.Model):
         help_text="Share (0-1) of calls answered 429.",
     )
     sw_latency_ms = models.PositiveIntegerField("SalesWings added latency (ms)", default=0)
+    sw_malformed_rate = models.FloatField(
+        "SalesWings malformed prospect rate",
+        default=0.0,
+        validators=RATE,
+        help_text="Share (0-1) of the prospect items of GET /prospects served malformed (not "
+        "an object, no id, or a bad seq), chosen by a stable hash of the prospect's id and seq.",
+    )
     auto_churn = models.BooleanField(
         default=True,
         help_text="Advance the SalesWings world (visits, tags, scores, merges, deletions) when "

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import json
 import logging
@@ -45,6 +46,30 @@ def prospect_json(p):
         "scores": dict(p.scores or {}),
         "updatedAt": iso(p.updated_at),
     }
+
+
+MALFORMED_KINDS = ("not_object", "no_id", "bad_seq")
+
+
+def malformed_kind(p, rate):
+    """None, or how this prospect's item is served malformed (stable for an id and seq)."""
+    if not rate:
+        return None
+    digest = hashlib.sha256(f"{p.id}:{p.seq}".encode()).digest()
+    if int.from_bytes(digest[:4], "big") / 2**32 >= rate:
+        return None
+    return MALFORMED_KINDS[digest[4] % len(MALFORMED_KINDS)]
+
+
+def malformed_json(p, kind):
+    if kind == "not_object":
+        return f"<corrupt prospect {p.seq}>"
+    item = prospect_json(p)
+    if kind == "no_id":
+        del item["id"]
+    else:
+        item["seq"] = str(p.seq)
+    return item
 
 
 def activity_json(a):
@@ -202,9 +227,17 @@ def prospects(request, cfg, counts):
     rows = list(SwProspect.objects.filter(seq__gt=since).order_by("seq")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
+    items = []
+    for p in rows:
+        kind = malformed_kind(p, cfg.sw_malformed_rate)
+        if kind:
+            counts["sw.fault.malformed"] += 1
+            items.append(malformed_json(p, kind))
+        else:
+            items.append(prospect_json(p))
     return JsonResponse(
         {
-            "prospects": [prospect_json(p) for p in rows],
+            "prospects": items,
             "nextSince": rows[-1].seq if rows else since,
             "hasMore": more,
         }

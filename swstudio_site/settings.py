@@ -191,6 +191,14 @@ SWSTUDIO_DEFAULT_WORKFLOW = [
     "syncapp.engine.steps.wrapup.Enqueuer",
 ]
 SWSTUDIO_WORKFLOW = env.list("SWSTUDIO_WORKFLOW", default=SWSTUDIO_DEFAULT_WORKFLOW)
+# How the Match steps read the records of a batch's e-mails (docs/workflow-steps.md): "auto"
+# scans the whole object when that costs fewer API calls than Email IN queries; "in" never
+# scans, "scan" always does.
+SWSTUDIO_MATCH_READ = env.str("SWSTUDIO_MATCH_READ", default="auto")
+if SWSTUDIO_MATCH_READ not in ("auto", "in", "scan"):
+    raise ImproperlyConfigured(
+        f"SWSTUDIO_MATCH_READ={SWSTUDIO_MATCH_READ!r}: use auto, in or scan."
+    )
 # A running step writes a heartbeat this often; the Watcher fails a Processing job whose
 # heartbeat is older than SWSTUDIO_STALE_AFTER seconds (its worker died) and restarts the sync.
 SWSTUDIO_HEARTBEAT_SECONDS = env.int("SWSTUDIO_HEARTBEAT_SECONDS", default=10)

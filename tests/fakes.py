@@ -148,7 +148,12 @@ class _Query:
         self._kw("SELECT")
         self.fields = []
         while True:
-            self.fields.append(self._word())
+            field = self._word()
+            if field.upper() == "COUNT" and self._punct("("):
+                if not self._punct(")"):
+                    raise ValueError("SOQL: COUNT() takes nothing here")
+                break  # SELECT COUNT(): no fields, the count is the answer
+            self.fields.append(field)
             if not self._punct(","):
                 break
         self._kw("FROM")
@@ -357,6 +362,9 @@ class FakeSalesforce:
         for start in range(0, len(values), IN_CHUNK):
             chunk = values[start : start + IN_CHUNK]
             yield from self.query(template.format(values=", ".join(_quote(v) for v in chunk)))
+
+    def in_statements(self, template, values):
+        return math.ceil(len(set(values)) / IN_CHUNK)
 
     def count(self, soql):
         self._call()

@@ -292,3 +292,23 @@ class RecordSnapshot(models.Model):
             value = record.get(field)
             out[attr] = bool(value) if attr == "favorite" else (value or "")
         return out
+
+
+class MatchScanRecord(models.Model):
+    """A Lead or Contact read by a Match step's scan, kept only while that step runs.
+
+    In scan mode (steps/matching.py) the step reads the object once in 2,000-row pages and keeps
+    here the records whose e-mail belongs to a pending prospect, so each batch of prospects is
+    joined against them locally (on disk, not in memory) instead of by `Email IN (...)`.
+    """
+
+    object = models.CharField(max_length=10)
+    email_key = models.CharField(max_length=254)
+    record = models.JSONField()
+
+    class Meta:
+        verbose_name = "match scan record"
+        indexes = [models.Index(fields=["object", "email_key"], name="matchscan_obj_email")]
+
+    def __str__(self):
+        return f"{self.object} {self.record.get('Id')}"

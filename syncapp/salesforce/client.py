@@ -325,6 +325,19 @@ class SalesforceClient:
         ):
             yield from self.query(statement)
 
+    def in_statements(self, soql_template, values, chunk_chars=None):
+        """How many statements (at least as many API calls) `query_in` would send for
+        `values`; no call is made."""
+        return sum(
+            1
+            for _ in soql.in_chunks(
+                soql_template,
+                values,
+                chunk_chars=chunk_chars,
+                max_uri_bytes=self.config.max_query_uri_bytes,
+            )
+        )
+
     def count(self, statement):
         """The totalSize of a query (`SELECT COUNT() FROM ...`)."""
         what = "Salesforce count"

@@ -3,6 +3,8 @@
 Every call has connect/read timeouts and is retried on 5xx, 429 (honouring Retry-After),
 timeouts and connection errors with exponential backoff and jitter, a bounded number of
 times. Answers are checked against the contract's shapes; anything else is a BadResponse.
+The items of a /prospects or /activities page are the exception: one malformed item must not
+block the page (the steps count it as a failed record), so only the page's envelope is checked.
 The token travels only in the Authorization header: it is not in any message, log or repr.
 """
 
@@ -24,7 +26,15 @@ MAX_POST = 500  # the contract's largest batch of log entries or changes
 
 @dataclass
 class Page:
-    items: list[dict]
+    """One page of /prospects or /activities.
+
+    Only the envelope is checked here (the list, an integer nextSince, a boolean hasMore):
+    `items` is passed through as the backend sent it, so one malformed item (not an object,
+    no id, wrong types) does not block the page. The steps validate every item and count a
+    malformed one as a failed record with a message; the cursor still moves past it.
+    """
+
+    items: list
     next_since: int
     has_more: bool
 
@@ -176,7 +186,10 @@ class SalesWingsClient:
             raise ValueError(f"since must be a non-negative integer, not {since!r}")
         limit = max(1, min(int(limit), MAX_PAGE))
         body = self._request("GET", path, params={"since": since, "limit": limit})
-        items = self._list_of_objects(body, key, what)
+        items = self._expect(body, key, list, what)
+        malformed = sum(1 for item in items if not isinstance(item, dict))
+        if malformed:
+            log.warning("%s: %d item(s) on the page are not objects", what, malformed)
         next_since = body.get("nextSince")
         has_more = body.get("hasMore")
         if not _is_int(next_since) or not isinstance(has_more, bool):

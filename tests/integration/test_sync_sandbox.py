@@ -10,12 +10,23 @@ import datetime as dt
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.db.models import Max
 
-from sandbox import seed
+from sandbox import seed, sw_views
+from sandbox.models import SwProspect
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
-from syncapp.models import FieldMapping, Prospect, StudioOptions, SWApexJob, SyncStatus
+from syncapp.engine.steps import matching
+from syncapp.models import (
+    FieldMapping,
+    MatchScanRecord,
+    Prospect,
+    StudioOptions,
+    SWApexJob,
+    SyncCursor,
+    SyncStatus,
+)
 from syncapp.salesforce import auth, get_client
 from syncapp.saleswings import get_client as sw_client
 from tests.factories import ScoreDefinitionFactory
@@ -107,7 +118,8 @@ def live(live_server, settings, transactional_db, job_queue, admin_user):
     cycle.url = live_server.url
     yield cycle
     faults(**{"validation_rules": [], "daily_api_limit": 100000, "lock_row_rate": 0.0,
-              "server_error_rate": 0.0, "session_expiry_calls": None})  # fmt: skip
+              "server_error_rate": 0.0, "session_expiry_calls": None,
+              "sw_malformed_rate": 0.0})  # fmt: skip
     auth.token_cache.clear()
 
 
@@ -177,6 +189,31 @@ def test_validation_rule_then_lifted_over_http(live):
     assert_org_matches_backend()
 
 
+def test_malformed_backend_items_over_http_are_failed_records_and_the_rest_syncs(live):
+    live.faults(sw_malformed_rate=0.2)
+    cycle = live()
+
+    malformed = stats(live)["counters"].get("sw.fault.malformed", 0)
+    assert malformed > 0
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED, step
+    assert step["failed"] >= malformed
+    assert "Prospect skipped" in " ".join(step["errors"])
+    # The cursor went past every page: the whole backend was read, nothing blocked.
+    last_seq = SwProspect.objects.aggregate(Max("seq"))["seq__max"]
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == last_seq
+    served = list(SwProspect.objects.filter(lifecycle="Active"))
+    bad = {p.id for p in served if sw_views.malformed_kind(p, 0.2)}
+    stored = set(Prospect.objects.values_list("backend_id", flat=True))
+    assert bad and not bad & stored
+    assert {p.id for p in served} - bad <= stored
+    for name in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
+        assert cycle.step(name)["status"] == StepStatus.COMPLETED, cycle.steps
+    assert any(p.lead_pending is False for p in Prospect.objects.all())
+
+    live.faults(sw_malformed_rate=0.0)
+
+
 def test_faults_converge_over_http(live):
     live.faults(lock_row_rate=0.2, server_error_rate=0.1, session_expiry_calls=7)
     live()
@@ -191,9 +228,45 @@ def test_faults_converge_over_http(live):
     assert_org_matches_backend()
 
 
-def test_daily_limit_used_up_mid_step_then_reset_over_http(live):
+def test_match_scan_mode_over_http_syncs_the_world_and_a_second_cycle_writes_nothing(
+    live, settings, monkeypatch
+):
     from syncapp.models import WorkflowOption
 
+    # Batches of 10: the IN queries would cost a call a batch, more than reading the org's
+    # ~50 Leads / Contacts in one page each; "auto" must choose the scan.
+    settings.SWSTUDIO_MATCH_READ = "auto"
+    for step in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
+        WorkflowOption.objects.create(step=step, batch_size=10)
+    scanned = []
+    real_stage = matching.MatchProspects.stage
+
+    def spy(self, *args):
+        scanned.append(self.obj)
+        return real_stage(self, *args)
+
+    monkeypatch.setattr(matching.MatchProspects, "stage", spy)
+    cycle = live()
+
+    assert scanned == ["Lead", "Contact"]
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert_org_matches_backend()
+    assert cycle.step("MatchProspectsToLeads")["modified"] > 0
+    assert not MatchScanRecord.objects.exists()
+
+    used = stats(live)["salesforce"]["apiUsed"]
+    second = live()
+    assert second.status == CycleStatus.COMPLETED
+    assert second.step("MatchProspectsToLeads")["modified"] == 0
+    assert stats(live)["salesforce"]["apiUsed"] - used <= 15
+
+
+def test_daily_limit_used_up_mid_step_then_reset_over_http(live, settings):
+    from syncapp.models import WorkflowOption
+
+    # Batches of 10 would make "auto" scan, whose writes are carried into one call; this test
+    # is about a limit hit between a step's write calls.
+    settings.SWSTUDIO_MATCH_READ = "in"
     WorkflowOption.objects.create(step="MatchProspectsToLeads", batch_size=10)
     used = stats(live)["salesforce"]["apiUsed"]
     # Enough for the send-up (2 queries) and two Match batches, not for the whole cycle.

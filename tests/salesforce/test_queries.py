@@ -114,3 +114,14 @@ def test_query_in_with_no_values_makes_no_call(client, org):
 def test_in_chunks_drop_case_variants_soql_would_match_twice():
     [statement] = soql.in_chunks("X IN ({values})", ["Ada@x.com", "ada@X.com", "bob@x.com"])
     assert statement == "X IN ('Ada@x.com','bob@x.com')"
+
+
+def test_in_statements_counts_the_queries_query_in_sends_without_calling(client, org):
+    org.rows["Lead"] = [{"Id": "00Q1"}]
+    template = "SELECT Id FROM Lead WHERE Email IN ({values})"
+    values = [f"user{i}@example.com" for i in range(3000)]
+    expected = client.in_statements(template, values)
+    assert org.requests == []
+    assert expected > 1
+    list(client.query_in(template, values))
+    assert len(org.data_calls("GET", r"/query")) == expected

@@ -66,3 +66,15 @@ def test_calls_are_counted(sw):
 def test_an_empty_answer_to_a_post_is_fine(sw, backend):
     backend.script("POST", "/metrics", 204, b"")
     assert sw.send_metrics({"cycle": 1}) is None
+
+
+def test_a_malformed_item_does_not_block_its_page(sw, backend):
+    """Only the envelope is checked: the items go through as sent, for the step to judge."""
+    items = ["not an object", {"seq": 5}, {"id": "p_ok", "seq": 6}, 7, None]
+    backend.script("GET", "/prospects", 200, {"prospects": items, "nextSince": 9, "hasMore": True})
+    page = sw.prospects(since=4, limit=10)
+    assert page == Page(items=items, next_since=9, has_more=True)
+    backend.script(
+        "GET", "/activities", 200, {"activities": [[1]], "nextSince": 3, "hasMore": False}
+    )
+    assert sw.activities(since=0, limit=10).items == [[1]]

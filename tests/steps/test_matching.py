@@ -133,7 +133,18 @@ def test_a_prospect_is_given_up_after_the_maximum_attempts(world):
     assert third.step("MatchProspectsToLeads")["examined"] == 0
 
 
-def test_daily_limit_used_up_mid_step_stops_it_and_keeps_the_data_pending(world, settings):
+def in_mode(monkeypatch):
+    """Batches of one prospect test per-batch writes: keep the IN queries (scan mode would
+    read the small org once and carry the batches' writes into full calls of 200)."""
+    from syncapp.engine.steps import matching
+
+    monkeypatch.setattr(matching.MatchProspects, "choose_scan", lambda self, *a, **k: False)
+
+
+def test_daily_limit_used_up_mid_step_stops_it_and_keeps_the_data_pending(
+    world, settings, monkeypatch
+):
+    in_mode(monkeypatch)
     world.sw.tag_list = world.sw.tag_list  # unchanged
     # Batches of one prospect, and enough calls for the steps before Match and one batch.
     from syncapp.models import WorkflowOption
@@ -159,9 +170,10 @@ def test_daily_limit_used_up_mid_step_stops_it_and_keeps_the_data_pending(world,
         assert held(world.sf.get(rid)) == values, rid
 
 
-def test_transient_failures_fail_a_batch_and_the_next_cycle_converges(world):
+def test_transient_failures_fail_a_batch_and_the_next_cycle_converges(world, monkeypatch):
     from syncapp.models import WorkflowOption
 
+    in_mode(monkeypatch)
     WorkflowOption.objects.create(step="MatchProspectsToContacts", batch_size=1)
     calls = []
     real_update = world.sf.update

@@ -131,3 +131,37 @@ def test_activities_are_fetched_only_with_activity_sync_on(world):
     step = cycle.step("GetProspectPages")
     assert (step["examined"], step["modified"], step["failed"]) == (3, 1, 2)
     assert Activity.objects.get().details == {"plan": "pro"}
+
+
+def test_a_page_with_malformed_items_moves_the_cursor_past_them(world):
+    WorkflowOption.objects.create(step="GetProspects", batch_size=3)
+    world.sw.put_raw(["not", "an", "object"])
+    world.sw.put_raw({"firstName": "no id"})
+    world.sw.put_prospect(id="p_late", email="late@example.com")
+    end = world.sw.prospect_rows[-1][0]
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED
+    assert step["failed"] == 2
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == end
+    assert Prospect.objects.filter(backend_id="p_late").exists()
+    # The next cycle does not read them again: nothing is blocked on that page.
+    assert world.cycle().step("GetProspects")["examined"] == 0
+
+
+def test_malformed_activities_are_counted_and_the_rest_goes_on(world):
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    world.cycle()
+    world.sw.activity_rows.append((next(world.sw.seq), "garbage"))
+    world.sw.put_activity(
+        id="a_ok", prospectId="p_ada", type="page_visit", occurredAt="2026-11-01T10:00:00+00:00"
+    )
+    cycle = world.cycle()
+    step = cycle.step("GetProspectPages")
+    assert step["failed"] == 1 and "not a JSON object" in " ".join(step["errors"])
+    assert Activity.objects.filter(backend_id="a_ok").exists()
+    assert int(SyncCursor.get(SyncCursor.ACTIVITIES)) == world.sw.activity_rows[-1][0]

@@ -1,13 +1,23 @@
 """MatchProspectsToLeads and MatchProspectsToContacts.
 
-Per batch of `Not Processed` prospects: one chunked `Email IN (...)` query, then one
-collection update per 200 records that really change (compared with what the query returned),
-then, with activity sync on, an upsert of their new activities; and only after those writes the
+Per batch of `Not Processed` prospects: the batch's Leads (Contacts) by e-mail, then one
+collection update per 200 records that really change (compared with what was read), then, with
+activity sync on, an upsert of their new activities; and only after those writes the
 prospects' statuses are committed. A crash repeats the batch; the compare makes that cheap.
+
+Two ways to read the batch's records, chosen per step run by what they cost in API calls:
+- IN mode: one chunked `Email IN (...)` query per batch (SOQL's URI limit holds ~400
+  addresses a statement, so ~N/400 calls);
+- scan mode: when that would cost more than reading the whole object (rows / 2,000 pages), the
+  object is read once, page by page, and the records whose e-mail is pending are kept in a
+  local table (`MatchScanRecord`, on disk: memory stays bounded by a page and a batch); each
+  batch is then joined against that table. Both modes feed the same matching code.
 """
 
+import math
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 
 from syncapp.engine import clients
@@ -15,6 +25,7 @@ from syncapp.engine.steps import Step
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
     changes,
+    chunked,
     describe_failure,
     keyset,
     person_score_fields,
@@ -25,10 +36,15 @@ from syncapp.engine.steps.common import (
     update_rows,
     write,
 )
-from syncapp.models import Activity, Prospect, RecordSnapshot, SyncStatus
+from syncapp.models import Activity, MatchScanRecord, Prospect, RecordSnapshot, SyncStatus
+from syncapp.salesforce import COLLECTION_SIZE
 
 ACTIVITY_OBJECT = "SW_Activity__c"
 ACTIVITY_KEY = "SW_Activity_Id__c"
+QUERY_PAGE = 2000  # rows a query page returns (Salesforce's maximum batchSize)
+# Below this many estimated IN-query calls a scan cannot win (it costs a COUNT plus at least
+# one page), so the COUNT is not even asked.
+SCAN_MIN_IN_CALLS = 3
 
 
 def refresh_snapshots(obj, records, written):
@@ -81,24 +97,131 @@ class MatchProspects(Step):
             f"WHERE {self.condition}Email IN ({{values}})"
         )
         pending = Prospect.objects.pending_for(self.side, ctx.options.max_sync_attempts)
-        for prospects in keyset(pending, ctx.batch_size):
-            with ctx.batch() as batch:
-                self.match(ctx, sf, batch, prospects, soql, tags, score_fields)
+        scan = self.choose_scan(sf, pending, soql, ctx.batch_size)
+        args = (soql, tags, score_fields, pending, scan)
+        try:
+            if scan:
+                self.stage(sf, pending, fields)
+            carry = []
+            for prospects in keyset(pending, ctx.batch_size):
+                with ctx.batch() as batch:
+                    # A failed batch drops its carry: those prospects simply stay pending.
+                    carried, carry = carry, []
+                    carry = self.match(ctx, sf, batch, prospects, *args, carried=carried)
+            if carry:
+                with ctx.batch() as batch:
+                    self.match(ctx, sf, batch, [], *args, carried=carry, flush=True)
+        finally:
+            if scan:
+                MatchScanRecord.objects.filter(object=self.obj).delete()
 
-    def match(self, ctx, sf, batch, prospects, soql, tags, score_fields):
+    # --- IN mode or scan mode --------------------------------------------------------------
+
+    def choose_scan(self, sf, pending, soql, batch_size):
+        """Scan when reading the whole object costs fewer calls than the batches' IN queries.
+
+        The IN cost is estimated from the first batch's e-mails (the client's own chunking)
+        times the number of batches; the scan's is the object's rows (a COUNT, asked only when
+        a scan could win) over 2,000-row pages.
+        """
+        mode = getattr(settings, "SWSTUDIO_MATCH_READ", "auto")
+        if mode != "auto":
+            return mode == "scan"
+        total = pending.count()
+        if not total:
+            return False
+        sample = list(pending.order_by("pk").values_list("email_key", flat=True)[:batch_size])
+        per_batch = sf.in_statements(soql, sample)
+        full, rest = divmod(total, len(sample))
+        in_calls = full * per_batch + (math.ceil(per_batch * rest / len(sample)) if rest else 0)
+        if in_calls < SCAN_MIN_IN_CALLS:
+            return False
+        rows = sf.count(f"SELECT COUNT() FROM {self.obj} WHERE {self.condition}Email != null")
+        scan_calls = max(1, math.ceil(rows / QUERY_PAGE))
+        return scan_calls < in_calls
+
+    def stage(self, sf, pending, fields):
+        """Read the object once, keeping the records whose e-mail a pending prospect has."""
+        MatchScanRecord.objects.filter(object=self.obj).delete()
+        statement = (
+            f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
+        )
+        for page in chunked(sf.query(statement), QUERY_PAGE):
+            keyed = [((r.get("Email") or "").lower(), r) for r in page]
+            wanted = set(
+                pending.filter(email_key__in={k for k, _ in keyed if k}).values_list(
+                    "email_key", flat=True
+                )
+            )
+            MatchScanRecord.objects.bulk_create(
+                [
+                    MatchScanRecord(object=self.obj, email_key=key, record=record)
+                    for key, record in keyed
+                    if key in wanted
+                ]
+            )
+
+    def read(self, sf, soql, keys, scan):
+        """The records of the batch's e-mails: by IN queries, or from the scan's table."""
+        if not scan:
+            return list(sf.query_in(soql, keys)), {}
+        staged = list(
+            MatchScanRecord.objects.filter(object=self.obj, email_key__in=keys).order_by("pk")
+        )
+        return [s.record for s in staged], {s.record["Id"]: s for s in staged}
+
+    def restage(self, staged, written, prospects, pending):
+        """Scan mode: the read is not repeated, so the table must show what this batch wrote
+        for the e-mails a later batch's prospect also has (rare: two prospects, one e-mail)."""
+        if not staged or not written:
+            return
+        later = set(
+            pending.filter(
+                pk__gt=max(p.pk for p in prospects),
+                email_key__in={p.email_key for p in prospects},
+            ).values_list("email_key", flat=True)
+        )
+        for rid, diff in written.items():
+            row = staged.get(rid)
+            if row is not None and row.email_key in later:
+                row.record = row.record | diff
+                row.save(update_fields=["record"])
+
+    def match(
+        self,
+        ctx,
+        sf,
+        batch,
+        prospects,
+        soql,
+        tags,
+        score_fields,
+        pending,
+        scan=False,
+        carried=(),
+        flush=False,
+    ):
+        """Match one batch; returns the prospects carried to the next batch (scan mode).
+
+        In scan mode a batch writes whole collection calls only: the prospects whose updates
+        would fall in the last, partial call of 200 are carried (their records are read again
+        from the scan's table, for free) and written with the next batch's, so a large cycle
+        spends ~writes / 200 calls rather than one partial call more per batch.
+        """
+        prospects = [*carried, *prospects]
         batch.examined += len(prospects)
         # Two prospects with one e-mail would fight over the same records: the newest wins.
         owner = {}
         for p in sorted(prospects, key=lambda p: p.seq):
             owner[p.email_key] = p
         found = defaultdict(list)
-        records = list(sf.query_in(soql, sorted(owner)))
+        records, staged = self.read(sf, soql, sorted(owner), scan)
         for record in records:
             key = (record.get("Email") or "").lower()
             if key in owner:
                 found[key].append(record)
 
-        updates, written = [], {}
+        updates, written, update_owner = [], {}, []
         for key, prospect in owner.items():
             desired = prospect_values(prospect, tags, score_fields)
             for record in found.get(key, []):
@@ -106,8 +229,22 @@ class MatchProspects(Step):
                 if diff:
                     updates.append({"Id": record["Id"], **diff})
                     written[record["Id"]] = diff
+                    update_owner.append(prospect)
+        carry = []
+        cut = len(updates) // COLLECTION_SIZE * COLLECTION_SIZE
+        if scan and not flush and cut < len(updates):
+            later = {id(p) for p in update_owner[cut:]}
+            carry = [p for p in prospects if id(p) in later]
+            prospects = [p for p in prospects if id(p) not in later]
+            keep = [id(p) not in later for p in update_owner]
+            updates = [u for u, k in zip(updates, keep, strict=True) if k]
+            written = {u["Id"]: written[u["Id"]] for u in updates}
+            batch.examined -= len(carry)  # counted again by the batch that writes them
+            for p in carry:
+                found.pop(p.email_key, None)
         outcome = write(sf, batch, self.obj, updates)
         written = {rid: diff for rid, diff in written.items() if outcome.get(rid) is None}
+        self.restage(staged, written, prospects, pending)
 
         activity_errors, synced_activities = {}, []
         if ctx.options.activity_sync:
@@ -160,6 +297,7 @@ class MatchProspects(Step):
                 **{f"{self.side}_synced": True}
             )
             refresh_snapshots(self.obj, records_of(found), written)
+        return carry
 
     def push_activities(self, sf, batch, prospects, owner, found):
         """Upsert the batch's new activities as SW Activity records linked to the record."""

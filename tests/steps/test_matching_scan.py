@@ -1,0 +1,189 @@
+"""Scan mode of the Match steps: the same org state as IN mode, chosen when it is cheaper."""
+
+import copy
+import itertools
+
+import pytest
+from django.db import transaction
+
+from syncapp.engine.statuses import CycleStatus
+from syncapp.engine.steps import matching
+from syncapp.models import MatchScanRecord, Prospect, SyncStatus, WorkflowOption
+from tests.fakes import IN_CHUNK, PAGE
+from tests.steps.expect import expected_people, held
+
+pytestmark = pytest.mark.django_db
+
+
+def force(monkeypatch, scan):
+    monkeypatch.setattr(
+        matching.MatchProspects, "choose_scan", lambda self, *a, **k: scan, raising=True
+    )
+
+
+def org_state(sf):
+    return {
+        obj: {rid: {k: v for k, v in r.items() if k != "SystemModstamp"} for rid, r in recs.items()}
+        for obj, recs in sf.db.items()
+    }
+
+
+def busier(world):
+    """More prospects and records: several batches, one e-mail shared by prospects of two
+    batches, mixed-case e-mails, several records per e-mail, records already up to date."""
+    sw, sf = world.sw, world.sf
+    for i in range(12):
+        sw.put_prospect(
+            id=f"p_x{i}",
+            email=f"x{i}@example.com",
+            temperature=["Hot", "Warm", "Cold"][i % 3],
+            tags=["tag_blog"] if i % 2 else [],
+            scores={"engagement": i},
+        )
+        sf.add("Lead", Email=f"X{i}@Example.com", LastName=f"X{i}", Company="X")
+        if i % 3 == 0:
+            sf.add("Contact", Email=f"x{i}@example.com", LastName=f"X{i}")
+            sf.add("Contact", Email=f"x{i}@EXAMPLE.com", LastName=f"X{i}b")
+    # A newer prospect with Ada's e-mail, in a later batch: it must win in both modes.
+    sw.put_prospect(id="p_ada2", email="Ada@example.com", temperature="Warm", tags=["tag_blog"])
+    WorkflowOption.objects.create(step="MatchProspectsToLeads", batch_size=3)
+    WorkflowOption.objects.create(step="MatchProspectsToContacts", batch_size=3)
+
+
+def test_scan_and_in_modes_leave_the_same_org(world, monkeypatch):
+    busier(world)
+    sf = world.sf
+    saved = copy.deepcopy(sf.db), sf.last_stamp
+    runs = {}
+    for scan in (False, True):
+        force(monkeypatch, scan)
+        point = transaction.savepoint()
+        sf.db, sf.last_stamp = copy.deepcopy(saved[0]), saved[1]
+        sf.writes = []
+        cycle = world.cycle()
+        assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+        expected = expected_people(sf, world.sw)
+        for rid, values in expected.items():
+            assert held(sf.get(rid)) == values, (scan, rid)
+        runs[scan] = (
+            org_state(sf),
+            # A record two batches' prospects share is written once in scan mode (carried).
+            {(o, i) for o, i, _ in sf.writes},
+            sorted(Prospect.objects.values_list("backend_id", "sync_status", "last_error")),
+            # p_ada's e-mail went to the newer p_ada2: the IN mode's batch of p_ada still lists
+            # the record it wrote before p_ada2's batch took it over; scan mode, which handles
+            # them together, does not. Every other prospect lists the same records.
+            sorted(
+                Prospect.objects.exclude(backend_id="p_ada").values_list(
+                    "backend_id", "matched_lead_ids", "matched_contact_ids"
+                )
+            ),
+        )
+        assert not MatchScanRecord.objects.exists()  # the scan's table is emptied
+        transaction.savepoint_rollback(point)
+    assert runs[True] == runs[False]
+
+
+def test_a_second_cycle_in_scan_mode_writes_nothing(world, monkeypatch):
+    busier(world)
+    force(monkeypatch, True)
+    world.cycle()
+    before = len(world.sf.writes)
+    world.sw.put_prospect(**world.sw.prospect("p_x1"))  # fetched again, unchanged
+    cycle = world.cycle()
+    assert cycle.status == CycleStatus.COMPLETED
+    assert [w for w in world.sf.writes[before:] if w[0] in ("Lead", "Contact")] == []
+
+
+def pending_prospects(n):
+    Prospect.objects.bulk_create(
+        [
+            Prospect(
+                backend_id=f"p_{i}",
+                seq=i,
+                email=f"u{i}@example.com",
+                email_key=f"u{i}@example.com",
+                sync_status=SyncStatus.NOT_PROCESSED,
+                lead_pending=True,
+                lifecycle="Active",
+            )
+            for i in range(n)
+        ]
+    )
+    return Prospect.objects.pending_for("lead", 5)
+
+
+def choose(world, n_pending, n_leads, batch_size=1000):
+    for i in range(n_leads):
+        world.sf.add("Lead", Email=f"lead{i}@example.com", LastName="L", Company="X")
+    step = matching.MatchProspectsToLeads()
+    calls = world.sf.calls
+    scan = step.choose_scan(
+        world.sf,
+        pending_prospects(n_pending),
+        "SELECT Id FROM Lead WHERE Email IN ({values})",
+        batch_size,
+    )
+    return scan, world.sf.calls - calls
+
+
+def test_scan_is_chosen_when_it_costs_fewer_calls(world):
+    # 3 IN statements a batch (IN_CHUNK 300) against one page of Leads.
+    assert choose(world, 3 * IN_CHUNK, 10) == (True, 1)
+
+
+def test_in_queries_are_kept_when_the_object_is_larger(world):
+    # 3 IN statements against 2 pages... and more: the scan is dearer.
+    assert choose(world, 3 * IN_CHUNK, 3 * PAGE) == (False, 1)
+
+
+def test_few_pending_prospects_never_ask_for_the_count(world):
+    assert choose(world, IN_CHUNK, 10) == (False, 0)
+    assert Prospect.objects.count() == IN_CHUNK
+
+
+def test_scan_mode_writes_full_calls_and_carries_the_rest(world, monkeypatch):
+    """Batches of 3 prospects, each well under 200 updates: every batch is carried into the
+    next, so the whole step writes in ceil(updates / 200) calls, and the result is right."""
+    busier(world)
+    force(monkeypatch, True)
+    calls = []
+    real_update = world.sf.update
+
+    def counting_update(obj, records):
+        calls.append((obj, len(records)))
+        return real_update(obj, records)
+
+    world.sf.update = counting_update
+    cycle = world.cycle()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    # The Match step's Lead writes come before any Contact write (the Clean steps come later).
+    match_calls = list(itertools.takewhile(lambda c: c[0] == "Lead", calls))
+    assert match_calls == [("Lead", cycle.step("MatchProspectsToLeads")["modified"])]
+    step = cycle.step("MatchProspectsToLeads")
+    assert (
+        step["examined"]
+        == Prospect.objects.filter(lifecycle="Active").exclude(email_key="").count()
+    )
+    for rid, values in expected_people(world.sf, world.sw).items():
+        assert held(world.sf.get(rid)) == values, rid
+
+
+def test_daily_limit_in_scan_mode_keeps_the_data_pending_and_the_next_cycle_converges(
+    world, monkeypatch
+):
+    busier(world)
+    force(monkeypatch, True)
+    world.sf.limit_left = 3  # send-up (2) and the Lead scan (1): the writes are refused
+
+    cycle = world.cycle()
+    step = cycle.step("MatchProspectsToLeads")
+    assert any("REQUEST_LIMIT_EXCEEDED" in e for e in step["errors"]), step
+    assert Prospect.objects.filter(lead_pending=True, sync_status=SyncStatus.NOT_PROCESSED).exists()
+    assert not MatchScanRecord.objects.exists()
+
+    world.sf.limit_left = None
+    cycle = world.cycle()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    for rid, values in expected_people(world.sf, world.sw).items():
+        assert held(world.sf.get(rid)) == values, rid
