@@ -11,8 +11,10 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.localserver import LocalServer
 
 API = "/services/data/v59.0"
 SESSION_EXPIRED = [{"errorCode": "INVALID_SESSION_ID", "message": "Session expired or invalid"}]
@@ -22,7 +24,7 @@ def sf_error(code, message="boom"):
     return [{"errorCode": code, "message": message}]
 
 
-class FakeOrg:
+class FakeOrg(LocalServer):
     def __init__(self, prefix=""):
         self.prefix = prefix
         self.lock = threading.Lock()
@@ -46,23 +48,7 @@ class FakeOrg:
             "Lead": ["Id", "Email", "SW_Tags__c", "SW_Engagement_Score__c"],
             "Contact": ["Id", "Email"],
         }
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self):
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{self.prefix}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     # --- scripting ---------------------------------------------------------------------------
 

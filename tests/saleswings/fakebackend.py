@@ -4,36 +4,24 @@ import contextlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.localserver import LocalServer
 
 BASE = "/api/v1"
 
 
-class FakeBackend:
+class FakeBackend(LocalServer):
+    prefix = BASE
+
     def __init__(self, token="sw-token-0123456789"):
         self.token = token
         self.lock = threading.Lock()
         self.requests = []  # (method, path, params, body, headers)
         self.scripted = []  # [method, path, status, body(bytes|obj), times, headers, delay]
         self.prospects = [{"id": f"p_{i}", "seq": i, "email": f"u{i}@x.com"} for i in range(1, 8)]
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def url(self):
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{BASE}"
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     def script(self, method, path, status, body=None, times=1, headers=None, delay=0):
         with self.lock:
