@@ -19,17 +19,15 @@ from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.engine.steps import matching
 from syncapp.models import (
-    FieldMapping,
     MatchScanRecord,
     Prospect,
-    StudioOptions,
     SWApexJob,
     SyncCursor,
     SyncStatus,
 )
 from syncapp.salesforce import auth, get_client
 from syncapp.saleswings import get_client as sw_client
-from tests.factories import ScoreDefinitionFactory
+from tests.sandboxsetup import configure_everything
 from tests.steps.expect import (
     ACCOUNT_FIELDS,
     OPP_FIELDS,
@@ -94,18 +92,7 @@ def live(live_server, settings, transactional_db, job_queue, admin_user):
         assert r.status_code == 200, r.text
 
     faults(auto_churn=False)
-    for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
-        definition = ScoreDefinitionFactory(backend_id=score, name=score.title())
-        for obj in ("Lead", "Contact", "Account", "Opportunity"):
-            mapping = FieldMapping(score=definition, object=obj, field=field)
-            mapping.full_clean()  # checked against the sandbox org's describe, over HTTP
-            mapping.save()
-    options = StudioOptions.load()
-    options.account_aggregation = True
-    options.opportunity_tags = True
-    options.opportunity_scores = True
-    options.api_call_reserve = 0
-    options.save()
+    configure_everything()
     control.turn_on(admin_user)
 
     def cycle():

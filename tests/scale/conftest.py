@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from syncapp.models import SWApexJob
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
 from tests.integration.conftest import qcluster, wait_for  # noqa: F401  (fixture re-exported)
+from tests.sandboxsetup import configure_everything
 
 
 class Deadline:
@@ -165,9 +166,7 @@ def sandbox_world(request, live_server, settings, transactional_db, admin_user):
 
     from sandbox import seed
     from syncapp.engine import control
-    from syncapp.models import FieldMapping, StudioOptions
     from syncapp.salesforce import auth
-    from tests.factories import ScoreDefinitionFactory
     from tests.integration.test_sync_sandbox import BASE_TIME, SIZES
 
     sizes = getattr(request, "param", SIZES)
@@ -179,19 +178,7 @@ def sandbox_world(request, live_server, settings, transactional_db, admin_user):
     seed.seed(sizes, 11, BASE_TIME)
     world = SandboxWorld(live_server.url)
     world.faults(auto_churn=False)
-    for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
-        definition = ScoreDefinitionFactory(backend_id=score, name=score.title())
-        for obj in ("Lead", "Contact", "Account", "Opportunity"):
-            mapping = FieldMapping(score=definition, object=obj, field=field)
-            mapping.full_clean()  # checked against the sandbox org's describe, over HTTP
-            mapping.save()
-    options = StudioOptions.load()
-    options.account_aggregation = True
-    options.opportunity_tags = True
-    options.opportunity_scores = True
-    options.api_call_reserve = 0
-    options.sync_gap_minutes = 1
-    options.save()
+    configure_everything(sync_gap_minutes=1)
     control.turn_on(admin_user)
     yield world
     world.faults(
