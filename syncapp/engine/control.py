@@ -4,10 +4,16 @@ The API, the admin's Setup page, management commands and jobs all call these fun
 Each transition runs in one transaction holding the sync state row lock.
 """
 
-from django.db import transaction
+import datetime
+import json
+from types import SimpleNamespace
+
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from syncapp.engine import scheduling
+from syncapp.engine.statuses import ACTIVE_JOB_STATUSES
 from syncapp.models import AsyncJob, SWApexJob, SyncState
 from syncapp.models.schedules import ScheduledJob
 
@@ -138,36 +144,154 @@ def cycle_json(cycle):
 
 
 def status():
-    """What /Sync/v1/GetSyncStatus serves. A constant number of queries whatever the history."""
-    state = SyncState.load()
-    active = AsyncJob.objects.active().order_by("created_date", "id")
-    jobs = list(active[:MAX_JOBS_LISTED])
-    count = len(jobs) if len(jobs) < MAX_JOBS_LISTED else active.count()
-    schedules = {
-        s.name: s
-        for s in ScheduledJob.objects.sw_studio().pending().with_stats().order_by("next_run")
-    }
+    """What /Sync/v1/GetSyncStatus serves. A constant number of queries whatever the history.
+
+    Monitoring polls this, so it reads with four precompiled SQL statements on a plain cursor
+    (Django's query compilation cost more than the queries themselves: docs/benchmarks.md).
+    The statements are built from the models' metadata; tests/engine/test_control.py checks
+    the answer against the models.
+    """
+    reader = _StatusReader.for_connection(connection)
+    enabled, jobs, count, schedules, cycle = reader.read()
     return {
-        "syncEnabled": state.enabled,
+        "syncEnabled": enabled,
         "asyncQueued": {
             "count": count,
             "jobs": [
                 {
-                    "id": j.pk,
-                    "apexClass": j.class_name,
-                    "jobType": j.job_type,
-                    "status": j.status,
-                    "createdDate": _iso(j.created_date),
+                    "id": pk,
+                    "apexClass": class_name,
+                    "jobType": job_type,
+                    "status": job_status,
+                    "createdDate": _iso(created),
                 }
-                for j in jobs
+                for pk, class_name, job_type, job_status, created in jobs
             ],
         }
         if jobs
         else {},
         "scheduledRunner": _schedule_json(schedules.get(scheduling.RUNNER_NAME)),
         "scheduledWatcher": _schedule_json(schedules.get(scheduling.WATCHER_NAME)),
-        "lastExecution": cycle_json(SWApexJob.objects.newest()),
+        "lastExecution": cycle_json(cycle),
     }
+
+
+class _StatusReader:
+    """The status's reads as SQL text built once per database vendor from the models."""
+
+    _by_vendor = {}
+
+    @classmethod
+    def for_connection(cls, conn):
+        reader = cls._by_vendor.get(conn.vendor)
+        if reader is None:
+            reader = cls._by_vendor[conn.vendor] = cls(conn)
+        return reader
+
+    def __init__(self, conn):
+        self.connection = conn
+        q = conn.ops.quote_name
+
+        def table(model):
+            return q(model._meta.db_table)
+
+        def cols(model, *names):
+            return ", ".join(q(model._meta.get_field(n).column) for n in names)
+
+        from syncapp.models.schedules import ScheduleStats
+
+        active = ", ".join(["%s"] * len(ACTIVE_JOB_STATUSES))
+        self.statuses = [str(s) for s in ACTIVE_JOB_STATUSES]
+        self.state_sql = (
+            f"SELECT {cols(SyncState, 'enabled')} FROM {table(SyncState)} "
+            f"WHERE {cols(SyncState, 'id')} = 1"
+        )
+        self.jobs_sql = (
+            f"SELECT {cols(AsyncJob, 'id', 'class_name', 'job_type', 'status', 'created_date')} "
+            f"FROM {table(AsyncJob)} WHERE {cols(AsyncJob, 'status')} IN ({active}) "
+            f"ORDER BY {cols(AsyncJob, 'created_date')}, {cols(AsyncJob, 'id')} "
+            f"LIMIT {MAX_JOBS_LISTED}"
+        )
+        self.count_sql = (
+            f"SELECT COUNT(*) FROM {table(AsyncJob)} WHERE {cols(AsyncJob, 'status')} IN ({active})"
+        )
+        sched, stats = table(ScheduledJob), table(ScheduleStats)
+        self.schedules_sql = (
+            f"SELECT {sched}.{q('id')}, {sched}.{q('name')}, {sched}.{q('repeats')}, "
+            f"{sched}.{q('next_run')}, {stats}.{cols(ScheduleStats, 'times_triggered')}, "
+            f"{stats}.{cols(ScheduleStats, 'previous_fire_time')} "
+            f"FROM {sched} LEFT OUTER JOIN {stats} "
+            f"ON {stats}.{cols(ScheduleStats, 'schedule')} = {sched}.{q('id')} "
+            f"WHERE {sched}.{q('name')} IN (%s, %s) AND {sched}.{q('repeats')} <> 0 "
+            f"ORDER BY {sched}.{q('next_run')}"
+        )
+        self.cycle_sql = (
+            "SELECT "
+            + cols(
+                SWApexJob,
+                "id",
+                "name",
+                "status",
+                "trigger",
+                "full_sync",
+                "start_time",
+                "end_time",
+                "note",
+                "steps",
+            )
+            + f" FROM {table(SWApexJob)} ORDER BY {cols(SWApexJob, 'id')} DESC LIMIT 1"
+        )
+
+    def read(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute(self.state_sql)
+            row = cursor.fetchone()
+            enabled = bool(row[0]) if row else False
+            cursor.execute(self.jobs_sql, self.statuses)
+            jobs = [(*row[:4], _datetime(row[4])) for row in cursor.fetchall()]
+            count = len(jobs)
+            if count >= MAX_JOBS_LISTED:
+                cursor.execute(self.count_sql, self.statuses)
+                count = cursor.fetchone()[0]
+            cursor.execute(self.schedules_sql, [scheduling.WATCHER_NAME, scheduling.RUNNER_NAME])
+            schedules = {
+                name: SimpleNamespace(
+                    pk=pk,
+                    name=name,
+                    state="WAITING",  # repeats <> 0: it has not fired for the last time
+                    next_fire_time=_datetime(next_run),
+                    previous_fire_time=_datetime(previous),
+                    times_triggered=fired or 0,
+                )
+                for pk, name, _repeats, next_run, fired, previous in cursor.fetchall()
+            }
+            cursor.execute(self.cycle_sql)
+            row = cursor.fetchone()
+        cycle = None
+        if row:
+            pk, name, cycle_status, trigger, full_sync, start, end, note, steps = row
+            cycle = SimpleNamespace(
+                pk=pk,
+                name=name,
+                status=cycle_status,
+                trigger=trigger,
+                full_sync=bool(full_sync),
+                start_time=_datetime(start),
+                end_time=_datetime(end),
+                note=note,
+                steps=json.loads(steps) if isinstance(steps, (str, bytes)) else steps,
+            )
+        return enabled, jobs, count, schedules, cycle
+
+
+def _datetime(value):
+    """A datetime column's value, aware. SQLite keeps naive UTC (as text, or parsed by the
+    converters Django registers); PostgreSQL answers aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
 
 
 # --- the Setup page's Data section ------------------------------------------------------------

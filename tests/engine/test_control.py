@@ -135,6 +135,53 @@ def test_status_reports_watcher_runner_jobs_and_last_execution(admin_user, job_q
     ]
 
 
+def test_status_agrees_with_the_models(admin_user, job_queue):
+    """status() reads with plain SQL: every value must be what the ORM says."""
+    from syncapp.models.schedules import ScheduledJob, ScheduleStats
+
+    control.turn_on(admin_user)
+    start_cycle(Trigger.WATCHER)
+    job_queue.run_all()  # a finished cycle with steps, and a Runner scheduled
+    start_cycle(Trigger.RUNNER)  # and a queued one
+    watcher = ScheduledJob.objects.get(name=WATCHER_NAME)
+    ScheduleStats.objects.create(
+        schedule=watcher, times_triggered=3, previous_fire_time=timezone.now()
+    )
+    status = control.status()
+
+    cycle = SWApexJob.objects.newest()
+    assert status["lastExecution"] == control.cycle_json(cycle)
+    for key, name in (("scheduledWatcher", WATCHER_NAME), ("scheduledRunner", RUNNER_NAME)):
+        schedule = ScheduledJob.objects.select_related("stats").get(name=name)
+        assert status[key] == control._schedule_json(schedule)
+    assert status["scheduledWatcher"]["timesTriggered"] == 3
+    assert status["scheduledWatcher"]["previousFireTime"].endswith("+00:00")
+    active = list(AsyncJob.objects.active().order_by("created_date", "id"))
+    assert status["asyncQueued"]["count"] == len(active) == 1
+    assert status["asyncQueued"]["jobs"] == [
+        {
+            "id": j.pk,
+            "apexClass": j.class_name,
+            "jobType": j.job_type,
+            "status": j.status,
+            "createdDate": j.created_date.isoformat(),
+        }
+        for j in active
+    ]
+
+
+def test_status_counts_active_jobs_beyond_the_listed_ones(job_queue):
+    AsyncJob.objects.bulk_create(
+        [
+            AsyncJob(class_name=f"SWJobX{i}", job_type="Queueable", generation=1)
+            for i in range(control.MAX_JOBS_LISTED + 5)
+        ]
+    )
+    queued = control.status()["asyncQueued"]
+    assert queued["count"] == control.MAX_JOBS_LISTED + 5
+    assert len(queued["jobs"]) == control.MAX_JOBS_LISTED
+
+
 def test_status_query_count_does_not_grow_with_history(
     admin_user, django_assert_max_num_queries, job_queue
 ):
