@@ -271,7 +271,8 @@ def main():
     # Rounds of the two endpoints run back to back: the ratio within a round survives the
     # machine's noise better than the ratio of medians taken minutes apart.
     paired = statistics.median(
-        a / b for a, b in zip(rates["GetSyncStatus"], rates["trivial (same auth + role)"])
+        a / b
+        for a, b in zip(rates["GetSyncStatus"], rates["trivial (same auth + role)"], strict=True)
     )
     cpu_median = {name: statistics.median(c) for name, c in cpu.items()}
     print()
