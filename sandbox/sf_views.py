@@ -129,7 +129,7 @@ def api(methods):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, version=LATEST_VERSION, **kwargs):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             counts = runtime.Counts()
             counts["sf.requests"] += 1
             cfg = runtime.load_settings()
@@ -140,8 +140,12 @@ def api(methods):
             finally:
                 counts.flush()
             response["Sforce-Limit-Info"] = f"api-usage={used}/{cfg.daily_api_limit}"
-            # Server time of the whole call (added latency included), for benchmarks.
-            response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+            # Server time of the whole call (added latency included) and the CPU time of the
+            # thread that served it (steadier than wall time on a busy machine), for benchmarks.
+            response["Server-Timing"] = (
+                f"app;dur={(time.perf_counter() - started) * 1000:.2f}, "
+                f"cpu;dur={(time.thread_time() - cpu_started) * 1000:.2f}"
+            )
             return response
 
         return wrapper

@@ -248,30 +248,100 @@ class Plan:
         return out
 
 
+_SKIP = (None, None)  # a key that is not a field to write: attributes, Id in any spelling
+_WRITERS = {}  # (sObject name, mode) -> {exact field key: (attr, converter) or _SKIP}
+
+
+def _fast_converter(sobj, f):
+    """convert() for field f, with the common well-typed values answered without its
+    branching (a 200-record PATCH converts 1,400 values); anything else goes to convert()."""
+
+    def slow(value, errors):
+        return convert(sobj, f, value, errors)
+
+    t, length = f.type, f.length
+    if t == "boolean":
+        return lambda value, errors: (
+            value if value is True or value is False else slow(value, errors)
+        )
+    if t == "double":
+
+        def double(value, errors):
+            kind = type(value)
+            return float(value) if kind is int or kind is float else slow(value, errors)
+
+        return double
+    if t in ("string", "textarea", "picklist", "email"):
+        email = t == "email"
+
+        def text(value, errors):
+            if (
+                type(value) is str
+                and value
+                and (not length or len(value) <= length)
+                and (not email or _EMAIL.match(value))
+            ):
+                return value
+            return slow(value, errors)
+
+        return text
+    return slow
+
+
+def _writers(sobj, mode):
+    writers = _WRITERS.get((sobj.name, mode))
+    if writers is None:
+        writers = _WRITERS[(sobj.name, mode)] = {"attributes": _SKIP, "id": _SKIP, "Id": _SKIP}
+        for f in sobj.fields:
+            if f.api.lower() == "id":
+                continue
+            writable = f.createable if mode == "create" else f.updateable
+            writers[f.api] = (f.attr, _fast_converter(sobj, f)) if writable else (None, f.api)
+    return writers
+
+
+def _writer(sobj, mode, key):
+    """A key not spelled as the schema spells it: Salesforce's field names are
+    case-insensitive. Not cached (the spellings are unbounded)."""
+    if key.lower() == "id":
+        return _SKIP
+    f = sobj.field(key)
+    if f is None:
+        raise SfApiError(
+            400,
+            "INVALID_FIELD",
+            f"No such column '{key}' on sobject of type {sobj.name}",
+            [key],
+        )
+    return _writers(sobj, mode)[f.api]
+
+
 def _body_fields(sobj, record, plan, mode):
-    """Convert a record's fields; unknown fields fail the request."""
+    """Convert a record's fields; unknown fields fail the request. Returns the record's Id
+    (the first key spelled id in any case), or None."""
+    writers = _writers(sobj, mode)
+    values, errors = plan.values, plan.errors
     not_writable = []
-    has_lower = sobj.has_email_lower
+    rid = None
+    found_id = False
     for key, value in record.items():
-        if key == "attributes" or key == "id" or key == "Id" or key.lower() == "id":
+        w = writers.get(key)
+        if w is None:
+            w = _writer(sobj, mode, key)
+        attr, conv = w
+        if attr is None:
+            if conv is None:  # _SKIP: attributes or an Id
+                if not found_id and key.lower() == "id":
+                    rid, found_id = value, True
+            else:
+                not_writable.append(conv)
             continue
-        f = sobj.field(key)
-        if f is None:
-            raise SfApiError(
-                400,
-                "INVALID_FIELD",
-                f"No such column '{key}' on sobject of type {sobj.name}",
-                [key],
-            )
-        if (mode == "create" and not f.createable) or (mode == "update" and not f.updateable):
-            not_writable.append(f.api)
-            continue
-        plan.values[f.attr] = convert(sobj, f, value, plan.errors)
-        if has_lower and f.attr == "email":
-            email = plan.values["email"]
-            plan.values["email_lower"] = email.lower() if email else None
+        values[attr] = conv(value, errors)
+    if sobj.has_email_lower and "email" in values:
+        email = values["email"]
+        values["email_lower"] = email.lower() if email else None
     if not_writable:
-        plan.errors.append(
+        errors.append(
             _err(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
                 f"Unable to create/update fields: {', '.join(not_writable)}. Please check the "
@@ -280,6 +350,7 @@ def _body_fields(sobj, record, plan, mode):
                 not_writable,
             )
         )
+    return rid
 
 
 def _stable_share(key):
@@ -332,8 +403,7 @@ def plan_records(sobj, records, mode, cfg, counts, ext_field=None):
         if not isinstance(rec, dict):
             raise SfApiError(400, "JSON_PARSER_ERROR", "Each record must be a JSON object")
         record_mode = "update" if mode == "update" else "create"
-        _body_fields(sobj, rec, p, record_mode if mode != "upsert" else "create")
-        rid = next((v for k, v in rec.items() if k.lower() == "id"), None)
+        rid = _body_fields(sobj, rec, p, record_mode if mode != "upsert" else "create")
         if mode == "create":
             p.op = "insert"
             if rid is not None:

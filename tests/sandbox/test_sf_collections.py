@@ -116,3 +116,35 @@ def test_collection_delete(sf):
     results = sf.restful("composite/sobjects", method="DELETE", params={"ids": ids})
     assert [r["success"] for r in results] == [True, True]
     assert SfContact.objects.filter(is_deleted=True).count() == 2
+
+
+def test_field_values_are_checked_per_record_whatever_the_spelling(sf):
+    """The write path converts values per field; what Salesforce does with each kind of value
+    and spelling must hold for every record of a collection."""
+    leads = list(SfLead.objects.filter(is_converted=False).order_by("pk")[:6])
+    records = [
+        {"attributes": {"type": "Lead"}, "ID": leads[0].sf_id, "email": "Mixed@Case.Example",
+         "sw_engagement_score__c": "12.5", "SW_Tags__c": ""},
+        {"attributes": {"type": "Lead"}, "id": leads[1].sf_id, "SW_Temperature__c": "x" * 300},
+        {"attributes": {"type": "Lead"}, "id": leads[2].sf_id, "Email": "not-an-address"},
+        {"attributes": {"type": "Lead"}, "id": leads[3].sf_id, "IsConverted": True},
+        {"attributes": {"type": "Lead"}, "id": leads[4].sf_id, "SW_Favorite__c": False,
+         "SW_Fit_Score__c": 3},
+    ]  # fmt: skip
+    results = patch(sf, records)
+    assert [r["success"] for r in results] == [True, False, False, False, True]
+    assert results[1]["errors"][0]["statusCode"] == "STRING_TOO_LONG"
+    assert results[2]["errors"][0]["statusCode"] == "INVALID_EMAIL_ADDRESS"
+    assert results[3]["errors"][0]["statusCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    first = SfLead.objects.get(pk=leads[0].pk)
+    assert (first.email, first.email_lower) == ("Mixed@Case.Example", "mixed@case.example")
+    assert first.sw_engagement_score == 12.5 and first.sw_tags is None
+    fifth = SfLead.objects.get(pk=leads[4].pk)
+    assert fifth.sw_favorite is False and fifth.sw_fit_score == 3.0
+    assert SfLead.objects.get(pk=leads[1].pk).sw_temperature == leads[1].sw_temperature
+
+    for bad in ({"SW_Favorite__c": "yes"}, {"SW_Fit_Score__c": [1]}, {"Nope__c": 1}):
+        with pytest.raises(SalesforceMalformedRequest) as exc:
+            patch(sf, lead_updates(leads[5:], **bad))
+        code = exc.value.content[0]["errorCode"]
+        assert code == ("INVALID_FIELD" if "Nope__c" in bad else "JSON_PARSER_ERROR")
