@@ -12,8 +12,48 @@ from django.db import connection, transaction
 from .models import Counter, SandboxSettings
 
 
+class _RowReader:
+    """One model's row by primary key with a plain SELECT, its values converted as the ORM
+    converts them. Every API call reads the settings row: the ORM's query compilation was
+    most of that read's cost."""
+
+    def __init__(self, model):
+        self.model = model
+        self.fields = model._meta.concrete_fields
+        self.names = [f.attname for f in self.fields]
+        self.sql = {}  # vendor -> (SQL, converters per column)
+
+    def get(self, pk):
+        plan = self.sql.get(connection.vendor)
+        if plan is None:
+            q = connection.ops.quote_name
+            cols = ", ".join(q(f.column) for f in self.fields)
+            sql = f"SELECT {cols} FROM {q(self.model._meta.db_table)} WHERE {q('id')} = %s"
+            converters = []
+            for f in self.fields:
+                col = f.get_col(self.model._meta.db_table)
+                found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                converters.append([(conv, col) for conv in found])
+            plan = self.sql[connection.vendor] = (sql, converters)
+        sql, converters = plan
+        with connection.cursor() as cur:
+            cur.execute(sql, [pk])
+            row = cur.fetchone()
+        if row is None:
+            return None
+        values = []
+        for value, convs in zip(row, converters, strict=True):
+            for conv, col in convs:
+                value = conv(value, col, connection)
+            values.append(value)
+        return self.model.from_db(connection.alias, self.names, values)
+
+
+_settings_reader = _RowReader(SandboxSettings)
+
+
 def load_settings():
-    row = SandboxSettings.objects.filter(pk=1).first()
+    row = _settings_reader.get(1)
     if row is None:
         row, _ = SandboxSettings.objects.get_or_create(
             pk=1,
@@ -51,7 +91,11 @@ def bump(increments):
 
 
 def counter(name):
-    return Counter.objects.filter(name=name).values_list("value", flat=True).first() or 0
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT value FROM {table} WHERE name = %s", [name])
+        row = cur.fetchone()
+    return row[0] if row else 0
 
 
 def all_counters():

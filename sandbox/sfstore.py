@@ -637,15 +637,16 @@ def apply_plans(plans, counts):
                     "last_modified_date = %s, system_modstamp = %s WHERE id = %s"
                 )
                 stamp = adapt.adapt_datetimefield_value(now)
-                preps = [_db_prep(f) for f in fields]
-                params = [
-                    [
-                        v if prep is None or v is None else prep(v)
-                        for prep, v in zip(preps, (p.values[a] for a in attrs), strict=True)
-                    ]
-                    + [stamp, stamp, p.pk]
-                    for p in group
-                ]
+                preps = [(i, prep) for i, f in enumerate(fields) if (prep := _db_prep(f))]
+                params = []
+                for p in group:
+                    values = p.values
+                    row = [values[a] for a in attrs]
+                    for i, prep in preps:
+                        if row[i] is not None:
+                            row[i] = prep(row[i])
+                    row += (stamp, stamp, p.pk)
+                    params.append(row)
                 with connection.cursor() as cur:
                     cur.executemany(sql, params)
             counts[f"sf.records_written.{sobj.name}"] += len(plist)
