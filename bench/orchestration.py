@@ -224,6 +224,10 @@ def main():
     parser.add_argument("--idle", type=int, default=20)
     parser.add_argument("--drive", action="store_true")
     parser.add_argument("--cleanup", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="run only the configurations whose name contains this"
+    )
+    parser.add_argument("--no-cleanup-bench", action="store_true")
     parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     args = parser.parse_args()
     if args.drive:
@@ -234,6 +238,8 @@ def main():
     VAR.mkdir(parents=True, exist_ok=True)
     rows = []
     for name, extra in configs():
+        if args.only.lower() not in name.lower():
+            continue
         try:
             rows.append(run_config(name, extra, args.cycles, args.idle))
         except Exception as exc:  # a broker that is not reachable here
@@ -246,6 +252,8 @@ def main():
             f"{r['handoff_p95_ms']:.0f} ms | {r['cycle_median_s']:.2f} s | "
             f"{r['idle_cpu_pct']:.1f}% of a core |"
         )
+    if args.no_cleanup_bench:
+        return None
     out = subprocess.run(
         [sys.executable, __file__, "--cleanup"],
         cwd=ROOT,
