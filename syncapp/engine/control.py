@@ -151,8 +151,9 @@ def status():
     The statements are built from the models' metadata; tests/engine/test_control.py checks
     the answer against the models.
     """
-    reader = _StatusReader.for_connection(connection)
-    enabled, jobs, count, schedules, cycle = reader.read()
+    enabled, jobs, count, schedules, cycle = _StatusReader.for_connection(connection).read(
+        connection
+    )
     return {
         "syncEnabled": enabled,
         "asyncQueued": {
@@ -189,7 +190,6 @@ class _StatusReader:
         return reader
 
     def __init__(self, conn):
-        self.connection = conn
         q = conn.ops.quote_name
 
         def table(model):
@@ -242,8 +242,8 @@ class _StatusReader:
             + f" FROM {table(SWApexJob)} ORDER BY {cols(SWApexJob, 'id')} DESC LIMIT 1"
         )
 
-    def read(self):
-        with self.connection.cursor() as cursor:
+    def read(self, conn):
+        with conn.cursor() as cursor:
             cursor.execute(self.state_sql)
             row = cursor.fetchone()
             enabled = bool(row[0]) if row else False
