@@ -127,6 +127,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache ------------------------------------------------------------------------------------
+
+# The API's POST rate limit counts in the default cache. The default is a memory cache per
+# process: with several web processes or machines each counts on its own. CACHE_URL (for
+# example redis://redis-host:6379/1, a database of its own) gives one count per user.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # --- django-q2 ----------------------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -8,8 +8,8 @@ class SyncPostThrottle(UserRateThrottle):
     """SWSTUDIO_API_POST_RATE requests per user (e.g. "30/min"); GETs are not counted.
 
     The counters live in Django's default cache. With the default per-process cache each web
-    process counts on its own; configure a shared cache (CACHES) for one limit per user
-    across processes and machines.
+    process counts on its own; a shared cache (CACHE_URL) gives one limit per user across
+    processes and machines.
     """
 
     scope = "sync_post"

@@ -1,3 +1,9 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from syncapp.models import SyncState
@@ -50,3 +56,47 @@ def test_a_bad_rate_setting_fails_loudly(monkeypatch):
         importlib.reload(settings_module)
     monkeypatch.delenv("SWSTUDIO_API_POST_RATE")
     importlib.reload(settings_module)
+
+
+# One POST as a separate web process would count it: settings from the environment, the
+# throttle against the cache those settings name. Prints whether the POST was allowed.
+ONE_POST = """
+import django
+django.setup()
+from types import SimpleNamespace
+from django.conf import settings
+from syncapp.api.throttling import SyncPostThrottle
+settings.SWSTUDIO_API_POST_RATE = "2/min"
+user = SimpleNamespace(is_authenticated=True, pk={pk})
+request = SimpleNamespace(method="POST", user=user, META={{}})
+print(SyncPostThrottle().allow_request(request, None))
+"""
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/12", ["True", "True", "False"]),  # one count per user
+        ("", ["True", "True", "True"]),  # the default: each process counts on its own
+    ],
+)
+def test_cache_url_makes_the_limit_one_per_user_across_processes(cache_url, expected):
+    pk = secrets.randbelow(10**12) + 10**6  # a user no earlier run has counted
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "swstudio_site.settings"}
+    env.pop("CACHE_URL", None)
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    root = Path(__file__).resolve().parents[2]
+    answers = [
+        subprocess.run(
+            [sys.executable, "-c", ONE_POST.format(pk=pk)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+        for _ in range(3)
+    ]
+    assert answers == expected
