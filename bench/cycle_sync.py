@@ -181,13 +181,16 @@ def run(args, port):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
-    step_calls = {}
+    step_calls, step_seconds = {}, {}
     while queue:
         job_id = queue.pop(0)
         c0 = api_used()  # the control endpoint: not an API call, a few ms
+        s0 = time.perf_counter()
         cycle_engine.run_step(job_id)
+        s1 = time.perf_counter()
         name = AsyncJob.objects.get(pk=job_id).step
         step_calls[name] = step_calls.get(name, 0) + api_used() - c0
+        step_seconds[name] = round(step_seconds.get(name, 0) + s1 - s0, 2)
     wall = time.perf_counter() - t
     peak = 0
     if profiler:
@@ -255,6 +258,7 @@ def run(args, port):
         "max_rss_mb_after_cycle": round(rss_peak / 1024, 1),
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
         "api_calls_by_step": {k: v for k, v in step_calls.items() if v},
+        "seconds_by_step": {k: v for k, v in step_seconds.items() if v >= 0.05},
     }
 
 

@@ -27,6 +27,7 @@ from syncapp.engine.steps.common import (
     changes,
     chunked,
     describe_failure,
+    insert_rows,
     keyset,
     person_score_fields,
     prospect_values,
@@ -34,6 +35,7 @@ from syncapp.engine.steps.common import (
     soql_fields,
     tag_names,
     update_rows,
+    update_where,
     write,
 )
 from syncapp.models import Activity, MatchScanRecord, Prospect, RecordSnapshot, SyncStatus
@@ -54,26 +56,29 @@ def refresh_snapshots(obj, records, written):
     its snapshot (a user's change not yet sent up must still be noticed); a record never seen
     gets one, so it is only sent up when it changes later.
     """
-    known = RecordSnapshot.objects.in_bulk([r["Id"] for r in records], field_name="salesforce_id")
-    create, update = [], []
-    for record in records:
-        snap = known.get(record["Id"])
-        diff = written.get(record["Id"]) or {}
-        if snap is None:
-            create.append(
-                RecordSnapshot(
-                    salesforce_id=record["Id"],
-                    object=obj,
-                    **RecordSnapshot.values_of(record | diff),
-                )
-            )
-        elif diff:
-            for attr, field in RecordSnapshot.SF_FIELDS.items():
-                if field in diff:
-                    setattr(snap, attr, RecordSnapshot.values_of(diff | {"Id": ""})[attr])
-            update.append(snap)
-    RecordSnapshot.objects.bulk_create(create, ignore_conflicts=True)
-    update_rows(update, ["favorite", "prospect_id"])
+    insert_rows(
+        RecordSnapshot,
+        [
+            {
+                "salesforce_id": r["Id"],
+                "object": obj,
+                **RecordSnapshot.values_of(r | (written.get(r["Id"]) or {})),
+            }
+            for r in records
+        ],
+        unique_fields=["salesforce_id"],
+    )
+    # Known records the sync wrote: their snapshot takes what was written (for a row just
+    # inserted above this writes the same values again). Grouped by which snapshot fields the
+    # write touched, one prepared UPDATE each.
+    by_fields = defaultdict(list)
+    for rid, diff in written.items():
+        attrs = tuple(a for a, f in RecordSnapshot.SF_FIELDS.items() if f in diff)
+        if attrs:
+            values = RecordSnapshot.values_of(diff | {"Id": ""})
+            by_fields[attrs].append([values[a] for a in attrs] + [rid])
+    for attrs, rows in by_fields.items():
+        update_where(RecordSnapshot, attrs, "salesforce_id", rows)
 
 
 class MatchProspects(Step):
@@ -153,12 +158,13 @@ class MatchProspects(Step):
                     "email_key", flat=True
                 )
             )
-            MatchScanRecord.objects.bulk_create(
+            insert_rows(
+                MatchScanRecord,
                 [
-                    MatchScanRecord(object=self.obj, email_key=key, record=record)
+                    {"object": self.obj, "email_key": key, "record": record}
                     for key, record in keyed
                     if key in wanted
-                ]
+                ],
             )
 
     def read(self, sf, soql, keys, scan):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.common import parse_datetime
+from syncapp.engine.steps.common import insert_rows, parse_datetime
 from syncapp.models import (
     Activity,
     ActivityType,
@@ -171,26 +171,28 @@ def store_prospects(parsed, now):
         )
         matchable = active and bool(fields["email_key"])
         rows.append(
-            Prospect(
+            {
                 **fields,
-                fetched_at=now,
-                sync_status=SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
-                lead_pending=matchable,
-                contact_pending=matchable,
-                lead_sync_attempts=0,
-                contact_sync_attempts=0,
-                last_error="; ".join(problems)[:2000],
-                lead_clean_pending=dirty or bool(previous and previous["lead_clean_pending"]),
-                contact_clean_pending=dirty or bool(previous and previous["contact_clean_pending"]),
-            )
+                "fetched_at": now,
+                "sync_status": SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
+                "lead_pending": matchable,
+                "contact_pending": matchable,
+                "lead_sync_attempts": 0,
+                "contact_sync_attempts": 0,
+                "last_error": "; ".join(problems)[:2000],
+                "lead_clean_pending": dirty or bool(previous and previous["lead_clean_pending"]),
+                "contact_clean_pending": dirty
+                or bool(previous and previous["contact_clean_pending"]),
+            }
         )
-    Prospect.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["backend_id"], update_fields=UPSERT_FIELDS
-    )
+    insert_rows(Prospect, rows, unique_fields=["backend_id"], update_fields=UPSERT_FIELDS)
 
 
 class GetProspects(Step):
     name = "GetProspects"
+    # One backend page a batch: the contract's largest page (1,000) rather than the framework's
+    # 200 costs a fifth of the round trips and of the per-batch bookkeeping.
+    default_batch_size = PAGE_LIMIT_MAX
 
     def run(self, ctx):
         sw = clients.saleswings()
@@ -266,6 +268,7 @@ class GetProspectPages(Step):
     """Activities (page visits, form submissions, custom events), with activity sync on."""
 
     name = "GetProspectPages"
+    default_batch_size = PAGE_LIMIT_MAX
 
     def applies(self, options):
         return options.activity_sync
