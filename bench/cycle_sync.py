@@ -48,6 +48,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     parser.add_argument("--profile", action="store_true", help="cProfile the cycle (stderr)")
+    parser.add_argument("--profile-out", help="with --profile: also save the stats to this file")
     parser.add_argument(
         "--tracemalloc", action="store_true", help="Python peak memory (slows the cycle ~2x)"
     )
@@ -197,6 +198,8 @@ def run(args, port):
         import pstats
 
         profiler.disable()
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     elif args.tracemalloc:
         _, peak = tracemalloc.get_traced_memory()
