@@ -349,7 +349,7 @@ class FakeSalesforce:
             rows.sort(key=lambda r: r["Id"])
         return [{f: r.get(f) for f in q.fields} for r in rows]
 
-    def query(self, soql):
+    def query(self, soql, *, read_ahead=False):
         rows = self._select(soql)
         self._call()
         for start in range(0, max(len(rows), 1), PAGE):

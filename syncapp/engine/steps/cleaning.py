@@ -66,7 +66,7 @@ class CleanPersons(Step):
         # Decide while streaming, write afterwards: writing moves records in the query's
         # order, and what needs cleaning is the small part of what is read.
         newest, doomed, all_ok = since, [], True
-        for records in chunked(sf.query(scan), ctx.batch_size):
+        for records in chunked(sf.query(scan, read_ahead=True), ctx.batch_size):
             with ctx.batch() as batch:
                 batch.examined += len(records)
                 doomed += self.obsolete(records)
@@ -155,7 +155,8 @@ class CleanOtherRecords(Step):
             fields = list(dict.fromkeys(fields))
             where = " OR ".join(f"{f} != null" for f in fields)
             ids = []
-            for records in chunked(sf.query(f"SELECT Id FROM {obj} WHERE {where}"), 2000):
+            query = sf.query(f"SELECT Id FROM {obj} WHERE {where}", read_ahead=True)
+            for records in chunked(query, 2000):
                 ids += [r["Id"] for r in records]
             for chunk in chunked(ids, ctx.batch_size):
                 with ctx.batch() as batch:

@@ -151,7 +151,7 @@ class MatchProspects(Step):
         statement = (
             f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
-        for page in chunked(sf.query(statement), QUERY_PAGE):
+        for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
             keyed = [((r.get("Email") or "").lower(), r) for r in page]
             wanted = set(
                 pending.filter(email_key__in={k for k, _ in keyed if k}).values_list(

@@ -5,6 +5,7 @@ transaction: a crash between pages repeats at most one page, it never skips one.
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 from django.utils import timezone
@@ -204,10 +205,24 @@ class GetProspects(Step):
         score_ids = set(
             ScoreDefinition.objects.filter(active=True).values_list("backend_id", flat=True)
         )
+        # Read-ahead: the next page is fetched on a worker thread while this one is stored
+        # (the backend's time overlaps ours). Only the main thread touches the database; a
+        # page fetched ahead is dropped if this one fails to store.
+        ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
+        try:
+            self.pages(ctx, sw, since, limit, tag_ids, score_ids, ahead)
+        finally:
+            ahead.shutdown(wait=True, cancel_futures=True)
+
+    def pages(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
+        future = None
         while True:
             stored = False
             with ctx.batch() as batch:
-                page = sw.prospects(since, limit)
+                page = future.result() if future else sw.prospects(since, limit)
+                future = None
+                if page.has_more and page.next_since > since:
+                    future = ahead.submit(sw.prospects, page.next_since, limit)
                 parsed = {}
                 for item in page.items:
                     batch.examined += 1
