@@ -140,10 +140,14 @@ def write(sf, batch, obj, updates, *, label=None):
 
     Returns {record id: None on success, or the failure message}.
     """
-    outcome = {}
     if not updates:
-        return outcome
-    results = sf.update(obj, updates)
+        return {}
+    return account(batch, obj, updates, sf.update(obj, updates), label=label)
+
+
+def account(batch, obj, updates, results, *, label=None):
+    """Count and report the per-record results of an update of `updates` (see `write`)."""
+    outcome = {}
     for record, result in zip(updates, results, strict=True):
         if result.success:
             batch.modified += 1

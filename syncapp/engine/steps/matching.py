@@ -16,14 +16,18 @@ Two ways to read the batch's records, chosen per step run by what they cost in A
 
 import math
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
 
 from syncapp.engine import clients
-from syncapp.engine.steps import Step
+from syncapp.engine.steps import Cancelled, Step, StopStep
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
+    account,
     changes,
     chunked,
     describe_failure,
@@ -36,7 +40,6 @@ from syncapp.engine.steps.common import (
     tag_names,
     update_rows,
     update_where,
-    write,
 )
 from syncapp.models import Activity, MatchScanRecord, Prospect, RecordSnapshot, SyncStatus
 from syncapp.salesforce import COLLECTION_SIZE
@@ -104,21 +107,67 @@ class MatchProspects(Step):
         pending = Prospect.objects.pending_for(self.side, ctx.options.max_sync_attempts)
         scan = self.choose_scan(sf, pending, soql, ctx.batch_size)
         args = (soql, tags, score_fields, pending, scan)
+        # Write-behind: a batch's collection calls go out on a worker thread while the next
+        # batch is prepared (the org's time overlaps ours); each batch is finished (results
+        # counted, statuses committed) in order, on this thread, once its write answered.
+        # At most one write is in flight.
+        behind = ThreadPoolExecutor(1, thread_name_prefix="sf-write-behind")
+        inflight = None
         try:
             if scan:
                 self.stage(sf, pending, fields)
             carry = []
             for prospects in keyset(pending, ctx.batch_size):
-                with ctx.batch() as batch:
-                    # A failed batch drops its carry: those prospects simply stay pending.
-                    carried, carry = carry, []
-                    carry = self.match(ctx, sf, batch, prospects, *args, carried=carried)
+                # A batch that fails before its write drops its carry: those prospects
+                # simply stay pending.
+                carried, carry = carry, []
+                inflight, carry = self.pipeline(
+                    ctx, sf, behind, inflight, prospects, args, carried, flush=False
+                )
             if carry:
-                with ctx.batch() as batch:
-                    self.match(ctx, sf, batch, [], *args, carried=carry, flush=True)
+                inflight, _ = self.pipeline(ctx, sf, behind, inflight, [], args, carry, flush=True)
+            if inflight:
+                current, inflight = inflight, None
+                self.finish(ctx, sf, current)
         finally:
-            if scan:
-                MatchScanRecord.objects.filter(object=self.obj).delete()
+            try:
+                if inflight:  # the step is ending early: what was written is still recorded
+                    with suppress(StopStep, Cancelled):
+                        self.finish(ctx, sf, inflight)
+            finally:
+                behind.shutdown(wait=True, cancel_futures=True)
+                if scan:
+                    MatchScanRecord.objects.filter(object=self.obj).delete()
+
+    def pipeline(self, ctx, sf, behind, inflight, prospects, args, carried, *, flush):
+        """Prepare this batch, finish the one in flight, send this one's write.
+
+        Returns (the batch now in flight or None, the prospects carried to the next batch).
+        """
+        batch = ctx.begin_batch()
+        state = None
+        with ctx.batch_part(batch, last=False):
+            state = self.prepare(ctx, sf, batch, prospects, *args, carried=carried, flush=flush)
+        if inflight:
+            self.finish(ctx, sf, inflight)
+        if batch.closed:
+            return None, []
+        future = behind.submit(sf.update, self.obj, state.updates) if state.updates else None
+        current = (batch, state, future)
+        if state.later or flush:
+            # A later batch reads records this one writes (two prospects, one e-mail): it
+            # must see the write (and, in scan mode, the table restaged), so no overlap.
+            self.finish(ctx, sf, current)
+            return None, state.carry
+        return current, state.carry
+
+    def finish(self, ctx, sf, inflight):
+        batch, state, future = inflight
+        if batch.closed:
+            return
+        with ctx.batch_part(batch, last=True):
+            results = future.result() if future else []
+            self.commit(ctx, sf, batch, state, results)
 
     # --- IN mode or scan mode --------------------------------------------------------------
 
@@ -176,24 +225,30 @@ class MatchProspects(Step):
         )
         return [s.record for s in staged], {s.record["Id"]: s for s in staged}
 
-    def restage(self, staged, written, prospects, pending):
-        """Scan mode: the read is not repeated, so the table must show what this batch wrote
-        for the e-mails a later batch's prospect also has (rare: two prospects, one e-mail)."""
-        if not staged or not written:
-            return
-        later = set(
+    def shared_later(self, prospects, pending):
+        """The e-mails of this batch that a later batch's prospect also has (rare: two
+        prospects, one e-mail): a later batch reads the records this one writes."""
+        if not prospects:
+            return set()
+        return set(
             pending.filter(
                 pk__gt=max(p.pk for p in prospects),
                 email_key__in={p.email_key for p in prospects},
             ).values_list("email_key", flat=True)
         )
+
+    def restage(self, staged, written, later):
+        """Scan mode: the read is not repeated, so the table must show what this batch wrote
+        for the e-mails a later batch's prospect also has."""
+        if not staged or not written or not later:
+            return
         for rid, diff in written.items():
             row = staged.get(rid)
             if row is not None and row.email_key in later:
                 row.record = row.record | diff
                 row.save(update_fields=["record"])
 
-    def match(
+    def prepare(
         self,
         ctx,
         sf,
@@ -207,7 +262,8 @@ class MatchProspects(Step):
         carried=(),
         flush=False,
     ):
-        """Match one batch; returns the prospects carried to the next batch (scan mode).
+        """Read and compare one batch: what to write, and the prospects carried to the next
+        batch (scan mode). Nothing is written here (see `commit`).
 
         In scan mode a batch writes whole collection calls only: the prospects whose updates
         would fall in the last, partial call of 200 are carried (their records are read again
@@ -248,9 +304,24 @@ class MatchProspects(Step):
             batch.examined -= len(carry)  # counted again by the batch that writes them
             for p in carry:
                 found.pop(p.email_key, None)
-        outcome = write(sf, batch, self.obj, updates)
-        written = {rid: diff for rid, diff in written.items() if outcome.get(rid) is None}
-        self.restage(staged, written, prospects, pending)
+        return SimpleNamespace(
+            prospects=prospects,
+            owner=owner,
+            found=found,
+            updates=updates,
+            written=written,
+            staged=staged,
+            carry=carry,
+            later=self.shared_later(prospects, pending),
+        )
+
+    def commit(self, ctx, sf, batch, state, results):
+        """After the batch's write answered: count it, and only then commit the prospects'
+        statuses (a crash before this repeats the batch; the compare makes that cheap)."""
+        prospects, owner, found = state.prospects, state.owner, state.found
+        outcome = account(batch, self.obj, state.updates, results)
+        written = {rid: d for rid, d in state.written.items() if outcome.get(rid) is None}
+        self.restage(state.staged, written, state.later)
 
         activity_errors, synced_activities = {}, []
         if ctx.options.activity_sync:
@@ -299,11 +370,11 @@ class MatchProspects(Step):
                 contact_pending=False,
                 sync_status=SyncStatus.NOT_PROCESSED,
             ).update(sync_status=SyncStatus.PROCESSED, last_error="")
-            Activity.objects.filter(pk__in=synced_activities).update(
-                **{f"{self.side}_synced": True}
-            )
+            if synced_activities:
+                Activity.objects.filter(pk__in=synced_activities).update(
+                    **{f"{self.side}_synced": True}
+                )
             refresh_snapshots(self.obj, records_of(found), written)
-        return carry
 
     def push_activities(self, sf, batch, prospects, owner, found):
         """Upsert the batch's new activities as SW Activity records linked to the record."""
