@@ -286,6 +286,7 @@ class FakeSalesforce:
         self.limit_left = None  # calls left before the daily limit is used up
         self.transient = 0  # the next N calls fail with a transient error (after retries)
         self.writes = []  # (obj, id, fields) of every successful write
+        self.statements = []  # every SOQL statement run
 
     # --- world building (no API calls) ---
     def add(self, obj, **fields):
@@ -335,6 +336,7 @@ class FakeSalesforce:
         self.calls += 1
 
     def _select(self, soql):
+        self.statements.append(soql)
         q = _Query(soql)
         fields = set(OBJECTS[q.obj]) | set(SYSTEM)
         for f in q.fields:

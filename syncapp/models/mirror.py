@@ -312,3 +312,25 @@ class MatchScanRecord(models.Model):
 
     def __str__(self):
         return f"{self.object} {self.record.get('Id')}"
+
+
+class CleanCandidate(models.Model):
+    """A Lead or Contact the send-up found holding a prospect that no longer applies to it.
+
+    The send-up reads every record holding a prospect id that changed in Salesforce since its
+    watermark (including the sync's own writes), so while it runs the Clean steps need not scan
+    for Salesforce-side edits themselves: they read these records again by Id (the Match step
+    may have filled them meanwhile) and clean the ones still obsolete (steps/cleaning.py).
+    """
+
+    object = models.CharField(max_length=10)
+    salesforce_id = models.CharField(max_length=18)
+
+    class Meta:
+        verbose_name = "clean candidate"
+        constraints = [
+            models.UniqueConstraint(fields=["object", "salesforce_id"], name="one_clean_candidate")
+        ]
+
+    def __str__(self):
+        return f"{self.object} {self.salesforce_id}"
