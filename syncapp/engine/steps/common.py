@@ -4,7 +4,7 @@ import datetime as dt
 import math
 from itertools import islice
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.constants import OnConflict
 
 from syncapp.models import FieldMapping, TagDefinition
@@ -169,14 +169,25 @@ def soql_fields(fields):
 _PLAIN = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
 
 
-def _preparer(field):
+def _preparer(field, conn):
+    """The per-value conversion for `field`, bound once to the real connection (the
+    `django.db.connection` proxy costs a thread-local lookup per use)."""
     if isinstance(field, _PLAIN) and not field.is_relation:
         return None
-    return lambda value: field.get_db_prep_save(value, connection)
+    ops = conn.ops
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        # What JSONField.get_db_prep_save does for a plain value: None is SQL NULL.
+        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+    if isinstance(field, models.DateTimeField):
+        prep = field.get_prep_value  # makes naive values aware, with Django's warning
+        return lambda value: ops.adapt_datetimefield_value(prep(value))
+    return lambda value: field.get_db_prep_save(value, conn)
 
 
 def _prepared(fields, rows):
-    preparers = [_preparer(f) for f in fields]
+    conn = connections[DEFAULT_DB_ALIAS]
+    preparers = [_preparer(f, conn) for f in fields]
     if not any(preparers):
         return [list(row) for row in rows]
     return [
