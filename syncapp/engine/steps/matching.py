@@ -115,9 +115,23 @@ class MatchProspects(Step):
         inflight = None
         try:
             if scan:
-                self.stage(sf, pending, fields)
+                self.stage(sf, ctx.options.max_sync_attempts, fields)
             carry = []
-            for prospects in keyset(pending, ctx.batch_size):
+            # Only what matching reads or saves: no model field conversion for the rest.
+            loaded = pending.only(
+                "backend_id",
+                "seq",
+                "email_key",
+                "tags",
+                "scores",
+                "temperature",
+                "last_visit",
+                "favorite",
+                "last_error",
+                f"{self.side}_pending",
+                f"{self.side}_sync_attempts",
+            )
+            for prospects in keyset(loaded, ctx.batch_size):
                 # A batch that fails before its write drops its carry: those prospects
                 # simply stay pending.
                 carried, carry = carry, []
@@ -194,7 +208,7 @@ class MatchProspects(Step):
         scan_calls = max(1, math.ceil(rows / QUERY_PAGE))
         return scan_calls < in_calls
 
-    def stage(self, sf, pending, fields):
+    def stage(self, sf, max_attempts, fields):
         """Read the object once, keeping the records whose e-mail a pending prospect has."""
         MatchScanRecord.objects.filter(object=self.obj).delete()
         statement = (
@@ -202,10 +216,8 @@ class MatchProspects(Step):
         )
         for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
             keyed = [((r.get("Email") or "").lower(), r) for r in page]
-            wanted = set(
-                pending.filter(email_key__in={k for k, _ in keyed if k}).values_list(
-                    "email_key", flat=True
-                )
+            wanted = Prospect.objects.pending_emails(
+                self.side, max_attempts, {k for k, _ in keyed if k}
             )
             insert_rows(
                 MatchScanRecord,
@@ -217,24 +229,28 @@ class MatchProspects(Step):
             )
 
     def read(self, sf, soql, keys, scan):
-        """The records of the batch's e-mails: by IN queries, or from the scan's table."""
+        """The records of the batch's e-mails: by IN queries, or from the scan's table
+        ({record id: (row pk, e-mail key, record)} for `restage`)."""
         if not scan:
             return list(sf.query_in(soql, keys)), {}
-        staged = list(
-            MatchScanRecord.objects.filter(object=self.obj, email_key__in=keys).order_by("pk")
+        staged = (
+            MatchScanRecord.objects.filter(object=self.obj, email_key__in=keys)
+            .order_by("pk")
+            .values_list("pk", "email_key", "record")
         )
-        return [s.record for s in staged], {s.record["Id"]: s for s in staged}
+        staged = {record["Id"]: (pk, key, record) for pk, key, record in staged}
+        return [record for _, _, record in staged.values()], staged
 
-    def shared_later(self, prospects, pending):
+    def shared_later(self, prospects, max_attempts):
         """The e-mails of this batch that a later batch's prospect also has (rare: two
         prospects, one e-mail): a later batch reads the records this one writes."""
         if not prospects:
             return set()
-        return set(
-            pending.filter(
-                pk__gt=max(p.pk for p in prospects),
-                email_key__in={p.email_key for p in prospects},
-            ).values_list("email_key", flat=True)
+        return Prospect.objects.pending_emails(
+            self.side,
+            max_attempts,
+            {p.email_key for p in prospects},
+            after=max(p.pk for p in prospects),
         )
 
     def restage(self, staged, written, later):
@@ -244,9 +260,8 @@ class MatchProspects(Step):
             return
         for rid, diff in written.items():
             row = staged.get(rid)
-            if row is not None and row.email_key in later:
-                row.record = row.record | diff
-                row.save(update_fields=["record"])
+            if row is not None and row[1] in later:
+                MatchScanRecord.objects.filter(pk=row[0]).update(record=row[2] | diff)
 
     def prepare(
         self,
@@ -312,7 +327,7 @@ class MatchProspects(Step):
             written=written,
             staged=staged,
             carry=carry,
-            later=self.shared_later(prospects, pending),
+            later=self.shared_later(prospects, ctx.options.max_sync_attempts),
         )
 
     def commit(self, ctx, sf, batch, state, results):
