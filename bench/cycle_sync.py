@@ -8,7 +8,8 @@ Side by side in one run, on a fresh database of its own (a temporary SWSTUDIO_VA
    served by gunicorn on 127.0.0.1 (not the dev server: Nagle, docs/domain.md §6);
 2. one cycle of the real workflow runs in this process with the real clients over HTTP:
    wall time, API calls (the sandbox's counter), records written, Python peak memory
-   (tracemalloc, this process only: the sandbox runs in gunicorn);
+   (tracemalloc, this process only: the sandbox runs in gunicorn), API calls and seconds by
+   step (--profile: cProfile of the cycle, --profile-out FILE: its stats saved too);
 3. the sandbox's raw collection capacity: the same client updating Leads 200 a call;
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
    Leads, extrapolated to the cycle's writes.
