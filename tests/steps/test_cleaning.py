@@ -3,7 +3,7 @@
 import pytest
 
 from syncapp.engine.statuses import CycleStatus, StepStatus
-from syncapp.models import CleanCandidate, Prospect, StudioOptions, SyncCursor
+from syncapp.models import CleanCandidate, Prospect, StudioOptions, SyncCursor, WorkflowOption
 from tests.steps.expect import CLEARED, OPP_FIELDS, held
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +108,31 @@ def test_with_triggers_disabled_the_clean_scan_notices_it_in_the_same_cycle(worl
     world.cycle()
 
     assert held(world.sf.get(rid)) == CLEARED
+    assert clean_scans(world.sf, mark)
+
+
+def test_a_send_up_that_failed_or_was_switched_off_leaves_the_scan_to_the_clean_step(
+    world, monkeypatch
+):
+    world.cycle()
+    # The send-up's Workflow Option off: the Disable Triggers option alone does not say it.
+    WorkflowOption.objects.create(step="UpdateToSalesWings", enabled=False)
+    world.sf.edit(world.ids["ada_contact"], Email="someone-else@example.com")
+    mark = len(world.sf.statements)
+    world.cycle()
+    assert held(world.sf.get(world.ids["ada_contact"])) == CLEARED
+    assert clean_scans(world.sf, mark)
+
+    # The send-up on but failing (the backend refuses the changes): the Clean step scans.
+    WorkflowOption.objects.filter(step="UpdateToSalesWings").update(enabled=True)
+    monkeypatch.setattr(
+        world.sw, "send_changes", lambda records: (_ for _ in ()).throw(RuntimeError("down"))
+    )
+    world.sf.edit(world.ids["bob_contact"], Email="bob-elsewhere@example.com")
+    mark = len(world.sf.statements)
+    cycle = world.cycle()
+    assert cycle.step("UpdateToSalesWings")["status"] != "Completed"
+    assert held(world.sf.get(world.ids["bob_contact"])) == CLEARED
     assert clean_scans(world.sf, mark)
 
 

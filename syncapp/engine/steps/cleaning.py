@@ -11,14 +11,15 @@ Sources of candidates, so a quiet cycle reads almost nothing:
     No scan of its own, so the records the Match step has just written are not read twice.
     An e-mail edited between the Match step's read and its write is noted by the next cycle's
     send-up and cleaned then (one cycle later than a scan after Match would);
-  - otherwise (send-up off, a Full Synchronization, or before the send-up noted from the
-    start) a scan of the records stamped since the last scan, every such record on the first
-    run and on a Full Synchronization.
+  - otherwise (send-up off or not completed in this cycle, a Full Synchronization, or before
+    the send-up noted from the start) a scan of the records stamped since the last scan,
+    every such record on the first run and on a Full Synchronization.
 """
 
 from django.db import transaction
 
 from syncapp.engine import clients
+from syncapp.engine.statuses import StepStatus
 from syncapp.engine.steps import Step
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
@@ -47,6 +48,7 @@ from syncapp.models import (
 
 # The send-up's watermark of each object, and from when it noted clean candidates ("*": from
 # its first run, which reads every record holding a prospect id).
+SENDUP_STEP = "UpdateToSalesWings"
 SENDUP_CURSOR = "sendup:{}"
 NOTED_CURSOR = "sendup:{}:noted"
 
@@ -90,10 +92,14 @@ def note_candidates(obj, records):
     )
 
 
-def watched_by_sendup(obj, since, options, full_sync):
+def watched_by_sendup(obj, since, ctx):
     """The send-up's watermark when it has checked every record the Clean scan would read
-    (from `since`), else None."""
-    if full_sync or options.disable_triggers:
+    (from `since`), else None. Only when the send-up completed in this very cycle: switched
+    off (Disable Triggers, its Workflow Option) or failing, it would leave edits unchecked."""
+    if ctx.full_sync or ctx.options.disable_triggers:
+        return None
+    sendup = next((s for s in ctx.cycle.steps if s.get("name") == SENDUP_STEP), None)
+    if sendup is None or sendup.get("status") != StepStatus.COMPLETED:
         return None
     watermark = SyncCursor.get(SENDUP_CURSOR.format(obj), None)
     noted = SyncCursor.get(NOTED_CURSOR.format(obj), None)
@@ -150,7 +156,7 @@ class CleanPersons(Step):
 
         cursor = f"clean:{self.obj}"
         since = None if ctx.full_sync else SyncCursor.get(cursor, None)
-        watermark = watched_by_sendup(self.obj, since, ctx.options, ctx.full_sync)
+        watermark = watched_by_sendup(self.obj, since, ctx)
         if watermark:
             # Everything stamped before the send-up's watermark was read and checked by it.
             if ctx.entry["batches_failed"] == 0 and (
