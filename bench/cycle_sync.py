@@ -8,7 +8,8 @@ Side by side in one run, on a fresh database of its own (a temporary SWSTUDIO_VA
    served by gunicorn on 127.0.0.1 (not the dev server: Nagle, docs/domain.md §6);
 2. one cycle of the real workflow runs in this process with the real clients over HTTP:
    wall time, API calls (the sandbox's counter), records written, Python peak memory
-   (tracemalloc, this process only: the sandbox runs in gunicorn);
+   (tracemalloc, this process only: the sandbox runs in gunicorn), API calls and seconds by
+   step (--profile: cProfile of the cycle, --profile-out FILE: its stats saved too);
 3. the sandbox's raw collection capacity: the same client updating Leads 200 a call;
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
    Leads, extrapolated to the cycle's writes.
@@ -48,6 +49,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     parser.add_argument("--profile", action="store_true", help="cProfile the cycle (stderr)")
+    parser.add_argument("--profile-out", help="with --profile: also save the stats to this file")
     parser.add_argument(
         "--tracemalloc", action="store_true", help="Python peak memory (slows the cycle ~2x)"
     )
@@ -181,19 +183,24 @@ def run(args, port):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
-    step_calls = {}
+    step_calls, step_seconds = {}, {}
     while queue:
         job_id = queue.pop(0)
         c0 = api_used()  # the control endpoint: not an API call, a few ms
+        s0 = time.perf_counter()
         cycle_engine.run_step(job_id)
+        s1 = time.perf_counter()
         name = AsyncJob.objects.get(pk=job_id).step
         step_calls[name] = step_calls.get(name, 0) + api_used() - c0
+        step_seconds[name] = round(step_seconds.get(name, 0) + s1 - s0, 2)
     wall = time.perf_counter() - t
     peak = 0
     if profiler:
         import pstats
 
         profiler.disable()
+        if args.profile_out:
+            profiler.dump_stats(args.profile_out)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     elif args.tracemalloc:
         _, peak = tracemalloc.get_traced_memory()
@@ -255,6 +262,7 @@ def run(args, port):
         "max_rss_mb_after_cycle": round(rss_peak / 1024, 1),
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
         "api_calls_by_step": {k: v for k, v in step_calls.items() if v},
+        "seconds_by_step": {k: v for k, v in step_seconds.items() if v >= 0.05},
     }
 
 

@@ -286,6 +286,7 @@ class FakeSalesforce:
         self.limit_left = None  # calls left before the daily limit is used up
         self.transient = 0  # the next N calls fail with a transient error (after retries)
         self.writes = []  # (obj, id, fields) of every successful write
+        self.statements = []  # every SOQL statement run
 
     # --- world building (no API calls) ---
     def add(self, obj, **fields):
@@ -335,6 +336,7 @@ class FakeSalesforce:
         self.calls += 1
 
     def _select(self, soql):
+        self.statements.append(soql)
         q = _Query(soql)
         fields = set(OBJECTS[q.obj]) | set(SYSTEM)
         for f in q.fields:
@@ -349,7 +351,7 @@ class FakeSalesforce:
             rows.sort(key=lambda r: r["Id"])
         return [{f: r.get(f) for f in q.fields} for r in rows]
 
-    def query(self, soql):
+    def query(self, soql, *, read_ahead=False):
         rows = self._select(soql)
         self._call()
         for start in range(0, max(len(rows), 1), PAGE):

@@ -3,6 +3,7 @@ from .logs import LoggerOptions, LogLevel, PendingLogEntry
 from .mirror import (
     Activity,
     ActivityType,
+    CleanCandidate,
     FieldMapping,
     Lifecycle,
     MappedObject,
@@ -27,6 +28,7 @@ __all__ = [
     "LoggerOptions",
     "LogLevel",
     "MappedObject",
+    "CleanCandidate",
     "MatchScanRecord",
     "PendingLogEntry",
     "Prospect",

@@ -66,6 +66,27 @@ class ProspectQuerySet(models.QuerySet):
             **{f"{side}_pending": True, f"{side}_sync_attempts__lt": max_attempts},
         ).exclude(email_key="")
 
+    def pending_emails(self, side, max_attempts, email_keys, after=0):
+        """The e-mails among `email_keys` that a prospect of `pending_for(side, max_attempts)`
+        with a primary key above `after` has.
+
+        Looked up by e-mail (its index) and the pending conditions checked here: filtered in
+        SQL, SQLite walks the (sync_status, lifecycle) index over every pending prospect, once
+        per batch, which grew with the square of the cycle's size.
+        """
+        rows = self.filter(email_key__in=email_keys, pk__gt=after).values_list(
+            "email_key", "lifecycle", "sync_status", f"{side}_pending", f"{side}_sync_attempts"
+        )
+        return {
+            key
+            for key, lifecycle, status, pending, attempts in rows
+            if key
+            and lifecycle == Lifecycle.ACTIVE
+            and status == SyncStatus.NOT_PROCESSED
+            and pending
+            and attempts < max_attempts
+        }
+
 
 class Prospect(models.Model):
     backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
@@ -312,3 +333,25 @@ class MatchScanRecord(models.Model):
 
     def __str__(self):
         return f"{self.object} {self.record.get('Id')}"
+
+
+class CleanCandidate(models.Model):
+    """A Lead or Contact the send-up found holding a prospect that no longer applies to it.
+
+    The send-up reads every record holding a prospect id that changed in Salesforce since its
+    watermark (including the sync's own writes), so while it runs the Clean steps need not scan
+    for Salesforce-side edits themselves: they read these records again by Id (the Match step
+    may have filled them meanwhile) and clean the ones still obsolete (steps/cleaning.py).
+    """
+
+    object = models.CharField(max_length=10)
+    salesforce_id = models.CharField(max_length=18)
+
+    class Meta:
+        verbose_name = "clean candidate"
+        constraints = [
+            models.UniqueConstraint(fields=["object", "salesforce_id"], name="one_clean_candidate")
+        ]
+
+    def __str__(self):
+        return f"{self.object} {self.salesforce_id}"

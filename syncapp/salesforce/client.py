@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
@@ -226,7 +227,8 @@ class SalesforceClient:
             attempt += 1
             try:
                 sf = self._sf or self._connect()
-                self.calls += 1
+                with self._transient_lock:  # read-ahead and write-behind threads call too
+                    self.calls += 1
                 return fn(sf)
             except Exception as exc:  # classified below; unknown ones propagate
                 if (
@@ -289,30 +291,46 @@ class SalesforceClient:
             raise PermanentError(f"{what}: Salesforce's answer has no records list")
         return page
 
-    def query(self, statement, page_size=None):
+    def query(self, statement, page_size=None, *, read_ahead=False):
         """Every record the SOQL statement selects, page by page (without `attributes`).
 
         `page_size` (200-2000) asks for smaller pages (Sforce-Query-Options: batchSize);
         Salesforce's default and maximum is 2,000, and it may answer fewer.
+        `read_ahead`: the next page is fetched on a worker thread while the caller works
+        through the current one (the org's time overlaps ours). For callers that read to the
+        end: one that stops early may have spent one call on a page it never sees.
         """
         what = "Salesforce query"
         timeout = self.config.timeout
         headers = {"Sforce-Query-Options": f"batchSize={int(page_size)}"} if page_size else {}
-        page = self._page(
-            what, lambda sf: sf.query(statement, timeout=timeout, headers=dict(headers))
-        )
-        while True:
-            for record in page["records"]:
-                yield _strip_attributes(record)
-            next_url = page.get("nextRecordsUrl")
-            if page.get("done", True) or not next_url:
-                return
-            page = self._page(
+
+        def fetch_more(url):
+            return self._page(
                 what,
-                lambda sf, url=next_url: sf.query_more(
+                lambda sf: sf.query_more(
                     url, identifier_is_url=True, timeout=timeout, headers=dict(headers)
                 ),
             )
+
+        page = self._page(
+            what, lambda sf: sf.query(statement, timeout=timeout, headers=dict(headers))
+        )
+        ahead = ThreadPoolExecutor(1, thread_name_prefix="sf-read-ahead") if read_ahead else None
+        future = None
+        try:
+            while True:
+                next_url = page.get("nextRecordsUrl")
+                more = not page.get("done", True) and next_url
+                if more and ahead:
+                    future = ahead.submit(fetch_more, next_url)
+                for record in page["records"]:
+                    yield _strip_attributes(record)
+                if not more:
+                    return
+                page, future = (future.result(), None) if future else (fetch_more(next_url), None)
+        finally:
+            if ahead:
+                ahead.shutdown(wait=True, cancel_futures=True)
 
     def query_in(self, soql_template, values, chunk_chars=None):
         """`query` over `soql_template` with `{values}` replaced by successive chunks of

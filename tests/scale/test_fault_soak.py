@@ -1,5 +1,5 @@
 """Fault soak (issue 7, item 5): the sandbox injects 10% 5xx, 2% row locks, session expiry
-every 500 calls and validation rules on 1% of the records over 20 cycles while the backend's
+every 250 calls and validation rules on 1% of the records over 20 cycles while the backend's
 data keeps changing; then, faults off, one more cycle. Every matched record in the org
 equals the backend's data, and the run records' failure counters add up to what the sandbox
 injected. Cycles run in this process (the `job_queue` fixture), against the live server."""
@@ -23,7 +23,9 @@ WORLD = seed.Sizes(
 FAULTS = {
     "server_error_rate": 0.10,
     "lock_row_rate": 0.02,
-    "session_expiry_calls": 500,
+    # The issue says every 500 calls; the soak's 21 cycles now use ~490 in all (the Clean steps
+    # no longer scan while the send-up runs), so at 500 no session would ever expire.
+    "session_expiry_calls": 250,
     "validation_rules": [{"object": "*", "share": 0.01, "message": "Blocked by the soak's rule"}],
 }
 TRANSIENT = ("HTTP_503", "UNABLE_TO_LOCK_ROW", "INVALID_SESSION_ID")
@@ -52,7 +54,7 @@ def test_twenty_cycles_under_faults_then_one_clean_cycle_converge_and_add_up(
 ):
     deadline = Deadline(300, "the fault soak")
     # 5 attempts give up on a call once in 10^5 at 10% 5xx, about once in 200 runs of this
-    # soak's ~550 calls, which would fail a batch and blur the sums; 8 make it ~never.
+    # soak's ~500 calls, which would fail a batch and blur the sums; 8 make it ~never.
     settings.SALESFORCE_RETRY_ATTEMPTS = 8
     # Records blocked by a rule are retried every cycle rather than given up after 5.
     StudioOptions.objects.filter(pk=1).update(max_sync_attempts=1000)

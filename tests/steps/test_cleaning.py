@@ -3,7 +3,7 @@
 import pytest
 
 from syncapp.engine.statuses import CycleStatus, StepStatus
-from syncapp.models import Prospect, StudioOptions
+from syncapp.models import CleanCandidate, Prospect, StudioOptions, SyncCursor, WorkflowOption
 from tests.steps.expect import CLEARED, OPP_FIELDS, held
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,112 @@ def test_an_email_edited_in_salesforce_is_noticed_and_the_record_cleaned(world):
 
     assert held(world.sf.get(world.ids["ada_contact"])) == CLEARED
     assert {rid for _, rid, _ in world.sf.writes[mark:]} >= {world.ids["ada_contact"]}
+
+
+def edit_before_the_match_write(world, monkeypatch, rid, **fields):
+    """A user edits `rid` after the Match step read it and before its write lands."""
+    sf = world.sf
+    real_update = sf.update
+
+    def update(obj, records):
+        if any(r["Id"] == rid for r in records) and fields:
+            sf.edit(rid, **fields)
+            fields.clear()
+        return real_update(obj, records)
+
+    monkeypatch.setattr(sf, "update", update)
+
+
+def clean_scans(sf, mark):
+    """The Clean steps' scans (the send-up's also orders by SystemModstamp, with names)."""
+    return [
+        s for s in sf.statements[mark:] if "ORDER BY SystemModstamp" in s and "FirstName" not in s
+    ]
+
+
+def test_with_the_send_up_on_the_clean_steps_do_not_scan_again_what_it_read(world):
+    world.cycle()
+    world.sf.edit(world.ids["ada_contact"], Email="someone-else@example.com")
+    mark = len(world.sf.statements)
+
+    cycle = world.cycle()
+
+    # The send-up read the edited record at the start of the cycle and noted it; the Clean
+    # step read just that record again by Id and cleaned it. Its own scan was not sent.
+    assert held(world.sf.get(world.ids["ada_contact"])) == CLEARED
+    assert cycle.step("CleanContacts")["modified"] == 1
+    assert clean_scans(world.sf, mark) == []
+    assert not CleanCandidate.objects.exists()
+
+
+def test_an_email_edited_while_match_writes_is_cleaned_by_the_next_cycle(world, monkeypatch):
+    # The Match step read Ada's contact with Ada's e-mail; the user changes it before the
+    # write lands, so the record gets Ada's data under someone else's e-mail. The send-up of
+    # the next cycle reads every record the sync wrote: it notices, and that cycle cleans it.
+    rid = world.ids["ada_contact"]
+    edit_before_the_match_write(world, monkeypatch, rid, Email="someone-else@example.com")
+    world.cycle()
+    assert world.sf.get(rid)["SW_Prospect_Id__c"] == "p_ada"  # not noticed yet
+
+    world.cycle()
+
+    assert held(world.sf.get(rid)) == CLEARED
+    assert world.sf.get(rid)["Email"] == "someone-else@example.com"
+
+
+def test_with_triggers_disabled_the_clean_scan_notices_it_in_the_same_cycle(world, monkeypatch):
+    options = StudioOptions.load()
+    options.disable_triggers = True
+    options.save()
+    rid = world.ids["ada_contact"]
+    edit_before_the_match_write(world, monkeypatch, rid, Email="someone-else@example.com")
+    mark = len(world.sf.statements)
+
+    world.cycle()
+
+    assert held(world.sf.get(rid)) == CLEARED
+    assert clean_scans(world.sf, mark)
+
+
+def test_a_send_up_that_failed_or_was_switched_off_leaves_the_scan_to_the_clean_step(
+    world, monkeypatch
+):
+    world.cycle()
+    # The send-up's Workflow Option off: the Disable Triggers option alone does not say it.
+    WorkflowOption.objects.create(step="UpdateToSalesWings", enabled=False)
+    world.sf.edit(world.ids["ada_contact"], Email="someone-else@example.com")
+    mark = len(world.sf.statements)
+    world.cycle()
+    assert held(world.sf.get(world.ids["ada_contact"])) == CLEARED
+    assert clean_scans(world.sf, mark)
+
+    # The send-up on but failing (the backend refuses the changes): the Clean step scans.
+    WorkflowOption.objects.filter(step="UpdateToSalesWings").update(enabled=True)
+    monkeypatch.setattr(
+        world.sw, "send_changes", lambda records: (_ for _ in ()).throw(RuntimeError("down"))
+    )
+    world.sf.edit(world.ids["bob_contact"], Email="bob-elsewhere@example.com")
+    mark = len(world.sf.statements)
+    cycle = world.cycle()
+    assert cycle.step("UpdateToSalesWings")["status"] != "Completed"
+    assert held(world.sf.get(world.ids["bob_contact"])) == CLEARED
+    assert clean_scans(world.sf, mark)
+
+
+def test_records_stamped_before_the_send_up_noted_candidates_are_still_scanned(world):
+    # An installation upgraded to send-up noting: its send-up watermark had moved past
+    # records it never checked for cleaning. The Clean scan covers them once, then relies on
+    # the send-up.
+    world.cycle()
+    SyncCursor.put("sendup:Contact:noted", "2099-01-01T00:00:00.000+0000")
+    mark = len(world.sf.statements)
+    world.cycle()
+    assert [s for s in clean_scans(world.sf, mark) if "FROM Contact" in s]
+
+    SyncCursor.put("sendup:Contact:noted", "2000-01-01T00:00:00.000+0000")
+    mark = len(world.sf.statements)
+    world.cycle()
+    assert clean_scans(world.sf, mark) == []
 
 
 def test_a_record_that_cannot_be_cleaned_keeps_its_prospect_until_it_is(world):

@@ -2,6 +2,7 @@
 
 import copy
 import itertools
+import time
 
 import pytest
 from django.db import transaction
@@ -187,3 +188,30 @@ def test_daily_limit_in_scan_mode_keeps_the_data_pending_and_the_next_cycle_conv
     assert cycle.status == CycleStatus.COMPLETED, cycle.steps
     for rid, values in expected_people(world.sf, world.sw).items():
         assert held(world.sf.get(rid)) == values, rid
+
+
+def test_a_later_batch_sees_what_an_earlier_batch_wrote_to_a_shared_record(world, monkeypatch):
+    # Two prospects with one e-mail in consecutive batches: the later (newer) one must be
+    # compared with what the earlier one wrote, not with what the record held before. The
+    # write-behind sends a batch's write on another thread while the next batch is read; here
+    # that write is slow, so the next batch would read the record before it landed, unless the
+    # step finishes a batch whose e-mail a later prospect shares before reading on.
+    force(monkeypatch, False)  # IN mode: scan mode would carry both into one write
+    sw, sf = world.sw, world.sf
+    rid = sf.add(
+        "Lead", Email="shared@example.com", LastName="S", Company="X", SW_Temperature__c="Hot"
+    )
+    sw.put_prospect(id="p_s1", email="shared@example.com", temperature="Cold")
+    sw.put_prospect(id="p_s2", email="Shared@example.com", temperature="Hot")
+    WorkflowOption.objects.create(step="MatchProspectsToLeads", batch_size=1)
+    real_update = sf.update
+
+    def slow_update(obj, records):
+        time.sleep(0.2)
+        return real_update(obj, records)
+
+    monkeypatch.setattr(sf, "update", slow_update)
+    cycle = world.cycle()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    record = sf.get(rid)
+    assert (record["SW_Prospect_Id__c"], record["SW_Temperature__c"]) == ("p_s2", "Hot")

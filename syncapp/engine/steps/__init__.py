@@ -136,6 +136,7 @@ class Batch:
         self.modified = 0
         self.failed = 0
         self.errors = []
+        self.closed = False  # counted (done or failed)
 
     def record_failure(self, message, count=1):
         """Some records of the batch failed (a validation rule, a malformed record)."""
@@ -176,18 +177,35 @@ class StepContext:
     @contextmanager
     def batch(self):
         """One batch: its exception fails the batch, not the step."""
+        batch = self.begin_batch()
+        with self.batch_part(batch, last=True):
+            yield batch
+
+    def begin_batch(self):
+        """A batch worked in several parts (`batch_part`), e.g. prepared, then finished once
+        its write (sent on another thread while the next batch is prepared) has answered."""
         self.check_cancelled()
-        batch = Batch()
-        failed = False
+        return Batch()
+
+    @contextmanager
+    def batch_part(self, batch, *, last):
+        """One part of a batch: its exception fails the batch (the step goes on; a caller
+        skips the batch's later parts once `batch.closed`). The batch is counted once: after
+        its last part, or when a part fails."""
         try:
             yield batch
         except (StopStep, Cancelled):
+            batch.closed = True
             self._count(batch, failed=True)
             raise
         except Exception as exc:  # a batch's failure is recorded; the step goes on
-            failed = True
+            batch.closed = True
             self.error(f"{type(exc).__name__}: {exc}")
-        self._count(batch, failed=failed)
+            self._count(batch, failed=True)
+            return
+        if last:
+            batch.closed = True
+            self._count(batch, failed=False)
 
     def _count(self, batch, *, failed):
         e = self.entry

@@ -2,15 +2,24 @@
 
 A Lead/Contact is cleaned (every SalesWings field null / false) when the prospect its
 `SW_Prospect_Id__c` names is merged, deleted, unknown, or no longer has the record's e-mail.
-Two sources of candidates, so a quiet cycle reads almost nothing:
+Sources of candidates, so a quiet cycle reads almost nothing:
 - the records of prospects flagged by GetProspects (gone, or e-mail changed);
-- records holding a prospect id that changed in Salesforce since the last scan (someone edited
-  an e-mail there), every such record on the first run and on a Full Synchronization.
+- records holding a prospect id that changed in Salesforce (someone edited an e-mail there):
+  - while the send-up runs (Disable Triggers off), it reads every such record anyway, the
+    sync's own writes included, at the start of each cycle: it notes the obsolete ones
+    (`CleanCandidate`, `note_candidates`) and the Clean step reads just those again by Id.
+    No scan of its own, so the records the Match step has just written are not read twice.
+    An e-mail edited between the Match step's read and its write is noted by the next cycle's
+    send-up and cleaned then (one cycle later than a scan after Match would);
+  - otherwise (send-up off or not completed in this cycle, a Full Synchronization, or before
+    the send-up noted from the start) a scan of the records stamped since the last scan,
+    every such record on the first run and on a Full Synchronization.
 """
 
 from django.db import transaction
 
 from syncapp.engine import clients
+from syncapp.engine.statuses import StepStatus
 from syncapp.engine.steps import Step
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
@@ -19,13 +28,86 @@ from syncapp.engine.steps.common import (
     TEMPERATURE,
     chunked,
     cleared_values,
+    insert_rows,
     keyset,
+    parse_datetime,
     person_score_fields,
     soql_datetime,
     soql_fields,
     write,
 )
-from syncapp.models import FieldMapping, Lifecycle, Prospect, RecordSnapshot, SyncCursor, SyncStatus
+from syncapp.models import (
+    CleanCandidate,
+    FieldMapping,
+    Lifecycle,
+    Prospect,
+    RecordSnapshot,
+    SyncCursor,
+    SyncStatus,
+)
+
+# The send-up's watermark of each object, and from when it noted clean candidates ("*": from
+# its first run, which reads every record holding a prospect id).
+SENDUP_STEP = "UpdateToSalesWings"
+SENDUP_CURSOR = "sendup:{}"
+NOTED_CURSOR = "sendup:{}:noted"
+
+
+def obsolete_records(records):
+    """The records whose prospect no longer applies to them (merged, deleted, unknown, or no
+    longer holding the record's e-mail)."""
+    ids = {r.get(PROSPECT_ID) for r in records}
+    prospects = {
+        p["backend_id"]: p
+        for p in Prospect.objects.filter(backend_id__in=ids).values(
+            "backend_id", "lifecycle", "email_key"
+        )
+    }
+    out = []
+    for record in records:
+        p = prospects.get(record.get(PROSPECT_ID))
+        if (
+            p is None
+            or p["lifecycle"] != Lifecycle.ACTIVE
+            or p["email_key"] != (record.get("Email") or "").lower()
+        ):
+            out.append(record)
+    return out
+
+
+def start_noting(obj, since):
+    """The send-up is about to read `obj` from `since` (None: everything): from then on the
+    records it reads are checked for cleaning."""
+    if SyncCursor.get(NOTED_CURSOR.format(obj), None) is None:
+        SyncCursor.put(NOTED_CURSOR.format(obj), since or "*")
+
+
+def note_candidates(obj, records):
+    """Keep the obsolete ones among records the send-up read, for the Clean step (in the
+    send-up's transaction that moves its watermark past them)."""
+    insert_rows(
+        CleanCandidate,
+        [{"object": obj, "salesforce_id": r["Id"]} for r in obsolete_records(records)],
+        unique_fields=["object", "salesforce_id"],
+    )
+
+
+def watched_by_sendup(obj, since, ctx):
+    """The send-up's watermark when it has checked every record the Clean scan would read
+    (from `since`), else None. Only when the send-up completed in this very cycle: switched
+    off (Disable Triggers, its Workflow Option) or failing, it would leave edits unchecked."""
+    if ctx.full_sync or ctx.options.disable_triggers:
+        return None
+    sendup = next((s for s in ctx.cycle.steps if s.get("name") == SENDUP_STEP), None)
+    if sendup is None or sendup.get("status") != StepStatus.COMPLETED:
+        return None
+    watermark = SyncCursor.get(SENDUP_CURSOR.format(obj), None)
+    noted = SyncCursor.get(NOTED_CURSOR.format(obj), None)
+    if not watermark or not noted:
+        return None
+    if noted == "*" or (since and parse_datetime(since) >= parse_datetime(noted)):
+        return watermark
+    return None
 
 
 class CleanPersons(Step):
@@ -52,11 +134,36 @@ class CleanPersons(Step):
                 batch.examined += len(prospects)
                 records = list(sf.query_in(by_prospect, [p.backend_id for p in prospects]))
                 failed = self.clean(sf, batch, records, clear)
-                done = [p.pk for p in prospects if p.backend_id not in failed]
+                failed_prospects = {r.get(PROSPECT_ID) for r in failed}
+                done = [p.pk for p in prospects if p.backend_id not in failed_prospects]
                 Prospect.objects.filter(pk__in=done).update(**{flag: False})
+
+        # The send-up's candidates, read again: the Match step may have filled them since.
+        # (Those already cleaned above no longer hold a prospect id.)
+        by_id = (
+            f"SELECT {fields} FROM {self.obj} "
+            f"WHERE {self.condition}{PROSPECT_ID} != null AND Id IN ({{values}})"
+        )
+        candidates = CleanCandidate.objects.filter(object=self.obj)
+        for rows in keyset(candidates, ctx.batch_size):
+            with ctx.batch() as batch:
+                batch.examined += len(rows)
+                records = list(sf.query_in(by_id, [c.salesforce_id for c in rows]))
+                failed = {r["Id"] for r in self.clean(sf, batch, records, clear)}
+                CleanCandidate.objects.filter(
+                    pk__in=[c.pk for c in rows if c.salesforce_id not in failed]
+                ).delete()
 
         cursor = f"clean:{self.obj}"
         since = None if ctx.full_sync else SyncCursor.get(cursor, None)
+        watermark = watched_by_sendup(self.obj, since, ctx)
+        if watermark:
+            # Everything stamped before the send-up's watermark was read and checked by it.
+            if ctx.entry["batches_failed"] == 0 and (
+                not since or parse_datetime(watermark) > parse_datetime(since)
+            ):
+                SyncCursor.put(cursor, watermark)
+            return
         where = f"{self.condition}{PROSPECT_ID} != null"
         if since:
             # >= rather than >: records stamped in the same instant as the last one seen are
@@ -66,7 +173,7 @@ class CleanPersons(Step):
         # Decide while streaming, write afterwards: writing moves records in the query's
         # order, and what needs cleaning is the small part of what is read.
         newest, doomed, all_ok = since, [], True
-        for records in chunked(sf.query(scan), ctx.batch_size):
+        for records in chunked(sf.query(scan, read_ahead=True), ctx.batch_size):
             with ctx.batch() as batch:
                 batch.examined += len(records)
                 doomed += self.obsolete(records)
@@ -78,30 +185,13 @@ class CleanPersons(Step):
             SyncCursor.put(cursor, newest)
 
     def obsolete(self, records):
-        """The records whose prospect no longer applies to them."""
-        ids = {r.get(PROSPECT_ID) for r in records}
-        prospects = {
-            p["backend_id"]: p
-            for p in Prospect.objects.filter(backend_id__in=ids).values(
-                "backend_id", "lifecycle", "email_key"
-            )
-        }
-        out = []
-        for record in records:
-            p = prospects.get(record.get(PROSPECT_ID))
-            if (
-                p is None
-                or p["lifecycle"] != Lifecycle.ACTIVE
-                or p["email_key"] != (record.get("Email") or "").lower()
-            ):
-                out.append(record)
-        return out
+        return obsolete_records(records)
 
     def clean(self, sf, batch, records, clear, checked=False):
-        """Clear the obsolete ones among `records`; returns the prospect ids whose clean failed."""
+        """Clear the obsolete ones among `records`; returns the records whose clean failed."""
         doomed = records if checked else self.obsolete(records)
         outcome = write(sf, batch, self.obj, [{"Id": r["Id"], **clear} for r in doomed])
-        failed = {r.get(PROSPECT_ID) for r in doomed if outcome.get(r["Id"])}
+        failed = [r for r in doomed if outcome.get(r["Id"])]
         cleared = [r for r in doomed if not outcome.get(r["Id"])]
         with transaction.atomic():
             RecordSnapshot.objects.filter(salesforce_id__in=[r["Id"] for r in cleared]).delete()
@@ -155,7 +245,8 @@ class CleanOtherRecords(Step):
             fields = list(dict.fromkeys(fields))
             where = " OR ".join(f"{f} != null" for f in fields)
             ids = []
-            for records in chunked(sf.query(f"SELECT Id FROM {obj} WHERE {where}"), 2000):
+            query = sf.query(f"SELECT Id FROM {obj} WHERE {where}", read_ahead=True)
+            for records in chunked(query, 2000):
                 ids += [r["Id"] for r in records]
             for chunk in chunked(ids, ctx.batch_size):
                 with ctx.batch() as batch:

@@ -4,7 +4,8 @@ import datetime as dt
 import math
 from itertools import islice
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models.constants import OnConflict
 
 from syncapp.models import FieldMapping, TagDefinition
 
@@ -139,10 +140,14 @@ def write(sf, batch, obj, updates, *, label=None):
 
     Returns {record id: None on success, or the failure message}.
     """
-    outcome = {}
     if not updates:
-        return outcome
-    results = sf.update(obj, updates)
+        return {}
+    return account(batch, obj, updates, sf.update(obj, updates), label=label)
+
+
+def account(batch, obj, updates, results, *, label=None):
+    """Count and report the per-record results of an update of `updates` (see `write`)."""
+    outcome = {}
     for record, result in zip(updates, results, strict=True):
         if result.success:
             batch.modified += 1
@@ -156,6 +161,39 @@ def write(sf, batch, obj, updates, *, label=None):
 
 def soql_fields(fields):
     return ", ".join(dict.fromkeys(fields))
+
+
+# Fields whose Python value is already what the database driver takes: no per-value call into
+# Django's field machinery (which cost more than the SQL itself in the hot loops, measured:
+# bench/cycle_sync.py --profile).
+_PLAIN = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
+
+
+def _preparer(field, conn):
+    """The per-value conversion for `field`, bound once to the real connection (the
+    `django.db.connection` proxy costs a thread-local lookup per use)."""
+    if isinstance(field, _PLAIN) and not field.is_relation:
+        return None
+    ops = conn.ops
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        # What JSONField.get_db_prep_save does for a plain value: None is SQL NULL.
+        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+    if isinstance(field, models.DateTimeField):
+        prep = field.get_prep_value  # makes naive values aware, with Django's warning
+        return lambda value: ops.adapt_datetimefield_value(prep(value))
+    return lambda value: field.get_db_prep_save(value, conn)
+
+
+def _prepared(fields, rows):
+    conn = connections[DEFAULT_DB_ALIAS]
+    preparers = [_preparer(f, conn) for f in fields]
+    if not any(preparers):
+        return [list(row) for row in rows]
+    return [
+        [v if prep is None else prep(v) for prep, v in zip(preparers, row, strict=True)]
+        for row in rows
+    ]
 
 
 def update_rows(objs, fields):
@@ -175,9 +213,68 @@ def update_rows(objs, fields):
         ", ".join(f"{qn(f.column)} = %s" for f in columns),
         qn(meta.pk.column),
     )
-    rows = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns] + [obj.pk]
-        for obj in objs
-    ]
+    rows = _prepared(columns, ([getattr(obj, f.attname) for f in columns] for obj in objs))
+    for row, obj in zip(rows, objs, strict=True):
+        row.append(obj.pk)
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def update_where(model, fields, key, rows):
+    """Set `fields` on the rows whose `key` field matches: each row is the fields' values in
+    order, then the key's value. One prepared UPDATE run by executemany."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.get_field(f) for f in fields]
+    qn = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        qn(meta.db_table),
+        ", ".join(f"{qn(f.column)} = %s" for f in columns),
+        qn(meta.get_field(key).column),
+    )
+    values = _prepared([*columns, meta.get_field(key)], rows)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+def insert_rows(model, rows, *, unique_fields=(), update_fields=None):
+    """Insert `rows` (dicts by attribute name; missing fields take their model default) with
+    one prepared INSERT run by executemany, instead of Django's bulk_create, whose SQL
+    compilation per value cost more than the inserts (measured: bench/cycle_sync.py).
+
+    On a conflict on `unique_fields`: `update_fields` None skips the row (DO NOTHING), a list
+    overwrites those fields. Rows' values are taken as they are (no model validation), as with
+    bulk_create.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname in rows[0]]
+    qn = connection.ops.quote_name
+    on_conflict = None
+    if unique_fields:
+        on_conflict = OnConflict.UPDATE if update_fields else OnConflict.IGNORE
+    sql = "{} {} ({}) VALUES ({}) {}".format(
+        connection.ops.insert_statement(on_conflict=on_conflict),
+        qn(meta.db_table),
+        ", ".join(qn(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        connection.ops.on_conflict_suffix_sql(
+            fields,
+            on_conflict,
+            [meta.get_field(f).column for f in update_fields or ()],
+            [meta.get_field(f).column for f in unique_fields],
+        )
+        or "",
+    )
+    defaults = {f.attname: f.get_default() for f in fields if not f.primary_key}
+    values = _prepared(
+        fields,
+        (
+            [row[f.attname] if f.attname in row else defaults[f.attname] for f in fields]
+            for row in rows
+        ),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql.rstrip(), values)

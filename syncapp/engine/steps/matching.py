@@ -16,17 +16,22 @@ Two ways to read the batch's records, chosen per step run by what they cost in A
 
 import math
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import transaction
 
 from syncapp.engine import clients
-from syncapp.engine.steps import Step
+from syncapp.engine.steps import Cancelled, Step, StopStep
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
+    account,
     changes,
     chunked,
     describe_failure,
+    insert_rows,
     keyset,
     person_score_fields,
     prospect_values,
@@ -34,7 +39,7 @@ from syncapp.engine.steps.common import (
     soql_fields,
     tag_names,
     update_rows,
-    write,
+    update_where,
 )
 from syncapp.models import Activity, MatchScanRecord, Prospect, RecordSnapshot, SyncStatus
 from syncapp.salesforce import COLLECTION_SIZE
@@ -54,26 +59,29 @@ def refresh_snapshots(obj, records, written):
     its snapshot (a user's change not yet sent up must still be noticed); a record never seen
     gets one, so it is only sent up when it changes later.
     """
-    known = RecordSnapshot.objects.in_bulk([r["Id"] for r in records], field_name="salesforce_id")
-    create, update = [], []
-    for record in records:
-        snap = known.get(record["Id"])
-        diff = written.get(record["Id"]) or {}
-        if snap is None:
-            create.append(
-                RecordSnapshot(
-                    salesforce_id=record["Id"],
-                    object=obj,
-                    **RecordSnapshot.values_of(record | diff),
-                )
-            )
-        elif diff:
-            for attr, field in RecordSnapshot.SF_FIELDS.items():
-                if field in diff:
-                    setattr(snap, attr, RecordSnapshot.values_of(diff | {"Id": ""})[attr])
-            update.append(snap)
-    RecordSnapshot.objects.bulk_create(create, ignore_conflicts=True)
-    update_rows(update, ["favorite", "prospect_id"])
+    insert_rows(
+        RecordSnapshot,
+        [
+            {
+                "salesforce_id": r["Id"],
+                "object": obj,
+                **RecordSnapshot.values_of(r | (written.get(r["Id"]) or {})),
+            }
+            for r in records
+        ],
+        unique_fields=["salesforce_id"],
+    )
+    # Known records the sync wrote: their snapshot takes what was written (for a row just
+    # inserted above this writes the same values again). Grouped by which snapshot fields the
+    # write touched, one prepared UPDATE each.
+    by_fields = defaultdict(list)
+    for rid, diff in written.items():
+        attrs = tuple(a for a, f in RecordSnapshot.SF_FIELDS.items() if f in diff)
+        if attrs:
+            values = RecordSnapshot.values_of(diff | {"Id": ""})
+            by_fields[attrs].append([values[a] for a in attrs] + [rid])
+    for attrs, rows in by_fields.items():
+        update_where(RecordSnapshot, attrs, "salesforce_id", rows)
 
 
 class MatchProspects(Step):
@@ -99,21 +107,81 @@ class MatchProspects(Step):
         pending = Prospect.objects.pending_for(self.side, ctx.options.max_sync_attempts)
         scan = self.choose_scan(sf, pending, soql, ctx.batch_size)
         args = (soql, tags, score_fields, pending, scan)
+        # Write-behind: a batch's collection calls go out on a worker thread while the next
+        # batch is prepared (the org's time overlaps ours); each batch is finished (results
+        # counted, statuses committed) in order, on this thread, once its write answered.
+        # At most one write is in flight.
+        behind = ThreadPoolExecutor(1, thread_name_prefix="sf-write-behind")
+        inflight = None
         try:
             if scan:
-                self.stage(sf, pending, fields)
+                self.stage(sf, ctx.options.max_sync_attempts, fields)
             carry = []
-            for prospects in keyset(pending, ctx.batch_size):
-                with ctx.batch() as batch:
-                    # A failed batch drops its carry: those prospects simply stay pending.
-                    carried, carry = carry, []
-                    carry = self.match(ctx, sf, batch, prospects, *args, carried=carried)
+            # Only what matching reads or saves: no model field conversion for the rest.
+            loaded = pending.only(
+                "backend_id",
+                "seq",
+                "email_key",
+                "tags",
+                "scores",
+                "temperature",
+                "last_visit",
+                "favorite",
+                "last_error",
+                f"{self.side}_pending",
+                f"{self.side}_sync_attempts",
+            )
+            for prospects in keyset(loaded, ctx.batch_size):
+                # A batch that fails before its write drops its carry: those prospects
+                # simply stay pending.
+                carried, carry = carry, []
+                inflight, carry = self.pipeline(
+                    ctx, sf, behind, inflight, prospects, args, carried, flush=False
+                )
             if carry:
-                with ctx.batch() as batch:
-                    self.match(ctx, sf, batch, [], *args, carried=carry, flush=True)
+                inflight, _ = self.pipeline(ctx, sf, behind, inflight, [], args, carry, flush=True)
+            if inflight:
+                current, inflight = inflight, None
+                self.finish(ctx, sf, current)
         finally:
-            if scan:
-                MatchScanRecord.objects.filter(object=self.obj).delete()
+            try:
+                if inflight:  # the step is ending early: what was written is still recorded
+                    with suppress(StopStep, Cancelled):
+                        self.finish(ctx, sf, inflight)
+            finally:
+                behind.shutdown(wait=True, cancel_futures=True)
+                if scan:
+                    MatchScanRecord.objects.filter(object=self.obj).delete()
+
+    def pipeline(self, ctx, sf, behind, inflight, prospects, args, carried, *, flush):
+        """Prepare this batch, finish the one in flight, send this one's write.
+
+        Returns (the batch now in flight or None, the prospects carried to the next batch).
+        """
+        batch = ctx.begin_batch()
+        state = None
+        with ctx.batch_part(batch, last=False):
+            state = self.prepare(ctx, sf, batch, prospects, *args, carried=carried, flush=flush)
+        if inflight:
+            self.finish(ctx, sf, inflight)
+        if batch.closed:
+            return None, []
+        future = behind.submit(sf.update, self.obj, state.updates) if state.updates else None
+        current = (batch, state, future)
+        if state.later or flush:
+            # A later batch reads records this one writes (two prospects, one e-mail): it
+            # must see the write (and, in scan mode, the table restaged), so no overlap.
+            self.finish(ctx, sf, current)
+            return None, state.carry
+        return current, state.carry
+
+    def finish(self, ctx, sf, inflight):
+        batch, state, future = inflight
+        if batch.closed:
+            return
+        with ctx.batch_part(batch, last=True):
+            results = future.result() if future else []
+            self.commit(ctx, sf, batch, state, results)
 
     # --- IN mode or scan mode --------------------------------------------------------------
 
@@ -140,54 +208,62 @@ class MatchProspects(Step):
         scan_calls = max(1, math.ceil(rows / QUERY_PAGE))
         return scan_calls < in_calls
 
-    def stage(self, sf, pending, fields):
+    def stage(self, sf, max_attempts, fields):
         """Read the object once, keeping the records whose e-mail a pending prospect has."""
         MatchScanRecord.objects.filter(object=self.obj).delete()
         statement = (
             f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
-        for page in chunked(sf.query(statement), QUERY_PAGE):
+        for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
             keyed = [((r.get("Email") or "").lower(), r) for r in page]
-            wanted = set(
-                pending.filter(email_key__in={k for k, _ in keyed if k}).values_list(
-                    "email_key", flat=True
-                )
+            wanted = Prospect.objects.pending_emails(
+                self.side, max_attempts, {k for k, _ in keyed if k}
             )
-            MatchScanRecord.objects.bulk_create(
+            insert_rows(
+                MatchScanRecord,
                 [
-                    MatchScanRecord(object=self.obj, email_key=key, record=record)
+                    {"object": self.obj, "email_key": key, "record": record}
                     for key, record in keyed
                     if key in wanted
-                ]
+                ],
             )
 
     def read(self, sf, soql, keys, scan):
-        """The records of the batch's e-mails: by IN queries, or from the scan's table."""
+        """The records of the batch's e-mails: by IN queries, or from the scan's table
+        ({record id: (row pk, e-mail key, record)} for `restage`)."""
         if not scan:
             return list(sf.query_in(soql, keys)), {}
-        staged = list(
-            MatchScanRecord.objects.filter(object=self.obj, email_key__in=keys).order_by("pk")
+        staged = (
+            MatchScanRecord.objects.filter(object=self.obj, email_key__in=keys)
+            .order_by("pk")
+            .values_list("pk", "email_key", "record")
         )
-        return [s.record for s in staged], {s.record["Id"]: s for s in staged}
+        staged = {record["Id"]: (pk, key, record) for pk, key, record in staged}
+        return [record for _, _, record in staged.values()], staged
 
-    def restage(self, staged, written, prospects, pending):
-        """Scan mode: the read is not repeated, so the table must show what this batch wrote
-        for the e-mails a later batch's prospect also has (rare: two prospects, one e-mail)."""
-        if not staged or not written:
-            return
-        later = set(
-            pending.filter(
-                pk__gt=max(p.pk for p in prospects),
-                email_key__in={p.email_key for p in prospects},
-            ).values_list("email_key", flat=True)
+    def shared_later(self, prospects, max_attempts):
+        """The e-mails of this batch that a later batch's prospect also has (rare: two
+        prospects, one e-mail): a later batch reads the records this one writes."""
+        if not prospects:
+            return set()
+        return Prospect.objects.pending_emails(
+            self.side,
+            max_attempts,
+            {p.email_key for p in prospects},
+            after=max(p.pk for p in prospects),
         )
+
+    def restage(self, staged, written, later):
+        """Scan mode: the read is not repeated, so the table must show what this batch wrote
+        for the e-mails a later batch's prospect also has."""
+        if not staged or not written or not later:
+            return
         for rid, diff in written.items():
             row = staged.get(rid)
-            if row is not None and row.email_key in later:
-                row.record = row.record | diff
-                row.save(update_fields=["record"])
+            if row is not None and row[1] in later:
+                MatchScanRecord.objects.filter(pk=row[0]).update(record=row[2] | diff)
 
-    def match(
+    def prepare(
         self,
         ctx,
         sf,
@@ -201,7 +277,8 @@ class MatchProspects(Step):
         carried=(),
         flush=False,
     ):
-        """Match one batch; returns the prospects carried to the next batch (scan mode).
+        """Read and compare one batch: what to write, and the prospects carried to the next
+        batch (scan mode). Nothing is written here (see `commit`).
 
         In scan mode a batch writes whole collection calls only: the prospects whose updates
         would fall in the last, partial call of 200 are carried (their records are read again
@@ -242,9 +319,24 @@ class MatchProspects(Step):
             batch.examined -= len(carry)  # counted again by the batch that writes them
             for p in carry:
                 found.pop(p.email_key, None)
-        outcome = write(sf, batch, self.obj, updates)
-        written = {rid: diff for rid, diff in written.items() if outcome.get(rid) is None}
-        self.restage(staged, written, prospects, pending)
+        return SimpleNamespace(
+            prospects=prospects,
+            owner=owner,
+            found=found,
+            updates=updates,
+            written=written,
+            staged=staged,
+            carry=carry,
+            later=self.shared_later(prospects, ctx.options.max_sync_attempts),
+        )
+
+    def commit(self, ctx, sf, batch, state, results):
+        """After the batch's write answered: count it, and only then commit the prospects'
+        statuses (a crash before this repeats the batch; the compare makes that cheap)."""
+        prospects, owner, found = state.prospects, state.owner, state.found
+        outcome = account(batch, self.obj, state.updates, results)
+        written = {rid: d for rid, d in state.written.items() if outcome.get(rid) is None}
+        self.restage(state.staged, written, state.later)
 
         activity_errors, synced_activities = {}, []
         if ctx.options.activity_sync:
@@ -293,11 +385,11 @@ class MatchProspects(Step):
                 contact_pending=False,
                 sync_status=SyncStatus.NOT_PROCESSED,
             ).update(sync_status=SyncStatus.PROCESSED, last_error="")
-            Activity.objects.filter(pk__in=synced_activities).update(
-                **{f"{self.side}_synced": True}
-            )
+            if synced_activities:
+                Activity.objects.filter(pk__in=synced_activities).update(
+                    **{f"{self.side}_synced": True}
+                )
             refresh_snapshots(self.obj, records_of(found), written)
-        return carry
 
     def push_activities(self, sf, batch, prospects, owner, found):
         """Upsert the batch's new activities as SW Activity records linked to the record."""

@@ -10,6 +10,9 @@ Records with `SystemModstamp >= watermark` holding a prospect id are compared wi
 snapshot of their send-up fields; only those whose Email, SW Favorite, names, owner or prospect
 id differ are sent, and the snapshot and the watermark move after the backend accepted them.
 What the sync itself wrote is in the snapshot already, so it is not echoed back.
+Every record read is also checked for cleaning (its prospect no longer applies: an e-mail
+edited in Salesforce): the obsolete ones are kept for the Clean steps, which then need no scan
+of their own (steps/cleaning.py).
 """
 
 import datetime as dt
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
+from syncapp.engine.steps.cleaning import note_candidates, start_noting
 from syncapp.engine.steps.common import (
     FAVORITE,
     PROSPECT_ID,
@@ -57,6 +61,7 @@ class UpdateToSalesWings(Step):
             f"SELECT {soql_fields([*FIELDS, 'SystemModstamp'])} FROM {obj} "
             f"WHERE {where} ORDER BY SystemModstamp"
         )
+        start_noting(obj, since)
         newest = since
         owners = {}
         for records in chunked(sf.query(soql), SEND_MAX):
@@ -86,6 +91,9 @@ class UpdateToSalesWings(Step):
                 # Sent (or, on the very first run, taken as the baseline): remember them, then
                 # move the watermark, in one transaction.
                 with transaction.atomic():
+                    # Every record read, the sync's own writes included: the Clean steps
+                    # need not read them again (steps/cleaning.py).
+                    note_candidates(obj, records)
                     for record, _snap, values in changed:
                         RecordSnapshot.objects.update_or_create(
                             salesforce_id=record["Id"], defaults={"object": obj, **values}
