@@ -249,7 +249,9 @@ class Plan:
 
 
 _SKIP = (None, None)  # a key that is not a field to write: attributes, Id in any spelling
-_WRITERS = {}  # (sObject name, mode) -> {exact field key: (attr, converter) or _SKIP}
+# (sObject name, mode) -> {exact field key: (attr, converter) for a field writable in that
+# mode, (None, API name) for one that is not, or _SKIP}
+_WRITERS = {}
 
 
 def _fast_converter(sobj, f):
