@@ -28,7 +28,8 @@ class _RowReader:
         if plan is None:
             q = connection.ops.quote_name
             cols = ", ".join(q(f.column) for f in self.fields)
-            sql = f"SELECT {cols} FROM {q(self.model._meta.db_table)} WHERE {q('id')} = %s"
+            meta = self.model._meta
+            sql = f"SELECT {cols} FROM {q(meta.db_table)} WHERE {q(meta.pk.column)} = %s"
             converters = []
             for f in self.fields:
                 col = f.get_col(self.model._meta.db_table)
