@@ -97,7 +97,7 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-        results = run(args, port)
+        results = run(args, port, server.pid)
         results["seed_s"] = round(seed_s, 1)
     finally:
         server.terminate()
@@ -127,7 +127,25 @@ def main():
         print(json.dumps({"bench": "cycle_sync", "figures": figures}))
 
 
-def run(args, port):
+def children_cpu_s(pid):
+    """CPU seconds (user + system) used so far by the processes under `pid` (the sandbox's
+    gunicorn workers), from /proc; 0 where /proc is not there."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for kid in [pid, *map(int, kids)]:
+        try:
+            fields = Path(f"/proc/{kid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def run(args, port, server_pid=0):
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swstudio_site.settings")
     import django
@@ -181,6 +199,7 @@ def run(args, port):
     elif args.tracemalloc:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu0, server_cpu0 = time.process_time(), children_cpu_s(server_pid)
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
     step_calls, step_seconds = {}, {}
@@ -194,6 +213,7 @@ def run(args, port):
         step_calls[name] = step_calls.get(name, 0) + api_used() - c0
         step_seconds[name] = round(step_seconds.get(name, 0) + s1 - s0, 2)
     wall = time.perf_counter() - t
+    cpu, server_cpu = time.process_time() - cpu0, children_cpu_s(server_pid) - server_cpu0
     peak = 0
     if profiler:
         import pstats
@@ -228,6 +248,29 @@ def run(args, port):
     raw_rate = len(ids) / raw_s
     raw_calls = api_used() - c0
 
+    # The cycle's own writes again, at the raw rate: every record the Match steps wrote, with
+    # the same fields and values (read back first, not timed), 200 a call, one client.
+    same_fields = ", ".join(
+        ["Id", "SW_Prospect_Id__c", "SW_Tags__c", "SW_Temperature__c", "SW_Last_Visit__c",
+         "SW_Favorite__c", "SW_Engagement_Score__c", "SW_Fit_Score__c"]
+    )  # fmt: skip
+    replay = {
+        obj: list(
+            sf.query(
+                f"SELECT {same_fields} FROM {obj} WHERE {cond}SW_Prospect_Id__c != null",
+                read_ahead=True,
+            )
+        )
+        for obj, cond in (("Lead", "IsConverted = false AND "), ("Contact", ""))
+    }
+    same_n = sum(len(v) for v in replay.values())
+    t, server_cpu0 = time.perf_counter(), children_cpu_s(server_pid)
+    for obj, records in replay.items():
+        sf.update(obj, records)
+    same_s = time.perf_counter() - t
+    same_server_cpu = children_cpu_s(server_pid) - server_cpu0
+    del replay
+
     simple = sf._connect()
     sample = ids[: args.naive_sample]
     c0, t = api_used(), time.perf_counter()
@@ -243,6 +286,8 @@ def run(args, port):
         "cycle_status": cycle.status,
         "wall_s": round(wall, 1),
         "records_written": written,
+        "cycle_cpu_s": round(cpu, 1),
+        "sandbox_cpu_s": round(server_cpu, 1),
         "write_rate_per_s": round(written / wall),
         "api_calls": calls,
         "floor_calls": floor_writes + floor_pages,
@@ -251,6 +296,13 @@ def run(args, port):
         "raw_collection_rate_per_s": round(raw_rate),
         "raw_calls": raw_calls,
         "cycle_vs_raw_time": round(wall / (written / raw_rate), 2) if written else None,
+        "raw_same_writes_records": same_n,
+        "raw_same_writes_s": round(same_s, 2),
+        "raw_same_writes_rate_per_s": round(same_n / same_s),
+        "raw_same_writes_sandbox_cpu_s": round(same_server_cpu, 2),
+        "cycle_vs_raw_same_writes": round(wall / (written / (same_n / same_s)), 2)
+        if written
+        else None,
         "naive_sample": len(sample),
         "naive_rate_per_s": round(len(sample) / naive_s, 1),
         "naive_extrapolated_s": round(naive_total_s, 1),

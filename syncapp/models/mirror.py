@@ -315,24 +315,35 @@ class RecordSnapshot(models.Model):
         return out
 
 
-class MatchScanRecord(models.Model):
-    """A Lead or Contact read by a Match step's scan, kept only while that step runs.
+class MatchScanHit(models.Model):
+    """A Lead or Contact that a Match step's scan matched to a pending prospect, and how its
+    write went; kept only while that step runs.
 
-    In scan mode (steps/matching.py) the step reads the object once in 2,000-row pages and keeps
-    here the records whose e-mail belongs to a pending prospect, so each batch of prospects is
-    joined against them locally (on disk, not in memory) instead of by `Email IN (...)`.
+    In scan mode (steps/matching.py) the step reads the object once in 2,000-row pages and
+    writes each page's matches as it goes; a prospect's records may be spread over several
+    pages, so its status is settled from these rows once the whole object was read.
     """
 
     object = models.CharField(max_length=10)
+    prospect_pk = models.BigIntegerField(help_text="The owning prospect's primary key.")
     email_key = models.CharField(max_length=254)
-    record = models.JSONField()
+    record_id = models.CharField(max_length=18)
+    error = models.TextField(blank=True, help_text="Why the record's write failed.")
+    attempt = models.BooleanField(
+        default=False,
+        help_text="The failure counts as a sync attempt (the org refused the record); a call "
+        "that failed as a whole (e.g. the org was unreachable) does not.",
+    )
 
     class Meta:
-        verbose_name = "match scan record"
-        indexes = [models.Index(fields=["object", "email_key"], name="matchscan_obj_email")]
+        verbose_name = "match scan hit"
+        indexes = [
+            models.Index(fields=["object", "prospect_pk"], name="matchhit_obj_prospect"),
+            models.Index(fields=["object", "email_key"], name="matchhit_obj_email"),
+        ]
 
     def __str__(self):
-        return f"{self.object} {self.record.get('Id')}"
+        return f"{self.object} {self.record_id}"
 
 
 class CleanCandidate(models.Model):

@@ -19,7 +19,7 @@ from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.engine.steps import matching
 from syncapp.models import (
-    MatchScanRecord,
+    MatchScanHit,
     Prospect,
     SWApexJob,
     SyncCursor,
@@ -239,7 +239,7 @@ def test_match_scan_mode_over_http_syncs_the_world_and_a_second_cycle_writes_not
     assert cycle.status == CycleStatus.COMPLETED, cycle.steps
     assert_org_matches_backend()
     assert cycle.step("MatchProspectsToLeads")["modified"] > 0
-    assert not MatchScanRecord.objects.exists()
+    assert not MatchScanHit.objects.exists()
 
     used = stats(live)["salesforce"]["apiUsed"]
     second = live()

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from syncapp.engine.statuses import CycleStatus
 from syncapp.engine.steps import matching
-from syncapp.models import MatchScanRecord, Prospect, SyncStatus, WorkflowOption
+from syncapp.models import MatchScanHit, Prospect, SyncStatus, WorkflowOption
 from tests.fakes import IN_CHUNK, PAGE
 from tests.steps.expect import expected_people, held
 
@@ -80,7 +80,7 @@ def test_scan_and_in_modes_leave_the_same_org(world, monkeypatch):
                 )
             ),
         )
-        assert not MatchScanRecord.objects.exists()  # the scan's table is emptied
+        assert not MatchScanHit.objects.exists()  # the scan's table is emptied
         transaction.savepoint_rollback(point)
     assert runs[True] == runs[False]
 
@@ -181,7 +181,7 @@ def test_daily_limit_in_scan_mode_keeps_the_data_pending_and_the_next_cycle_conv
     step = cycle.step("MatchProspectsToLeads")
     assert any("REQUEST_LIMIT_EXCEEDED" in e for e in step["errors"]), step
     assert Prospect.objects.filter(lead_pending=True, sync_status=SyncStatus.NOT_PROCESSED).exists()
-    assert not MatchScanRecord.objects.exists()
+    assert not MatchScanHit.objects.exists()
 
     world.sf.limit_left = None
     cycle = world.cycle()

@@ -9,19 +9,26 @@ Two ways to read the batch's records, chosen per step run by what they cost in A
 - IN mode: one chunked `Email IN (...)` query per batch (SOQL's URI limit holds ~400
   addresses a statement, so ~N/400 calls);
 - scan mode: when that would cost more than reading the whole object (rows / 2,000 pages), the
-  object is read once, page by page, and the records whose e-mail is pending are kept in a
-  local table (`MatchScanRecord`, on disk: memory stays bounded by a page and a batch); each
-  batch is then joined against that table. Both modes feed the same matching code.
+  object is read once, page by page, and each page is matched as it comes: its e-mails' pending
+  prospects are looked up by the e-mail index, the records that really change are written in
+  whole collection calls of 200 (what does not fill a call waits for the next page), and each
+  matched record's outcome is kept in a local table (`MatchScanHit`, on disk: memory stays
+  bounded by a page and a call). A prospect's records may be on several pages, so its status
+  is settled from that table once the whole object was read; a step that stops before that
+  leaves every prospect pending (the next run's compare makes the repeat cheap).
+Both modes compare and write the same way (`prospect_values`, `changes`).
 """
 
+import datetime as dt
+import json
 import math
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Cancelled, Step, StopStep
@@ -41,8 +48,15 @@ from syncapp.engine.steps.common import (
     update_rows,
     update_where,
 )
-from syncapp.models import Activity, MatchScanRecord, Prospect, RecordSnapshot, SyncStatus
-from syncapp.salesforce import COLLECTION_SIZE
+from syncapp.models import (
+    Activity,
+    Lifecycle,
+    MatchScanHit,
+    Prospect,
+    RecordSnapshot,
+    SyncStatus,
+)
+from syncapp.salesforce import COLLECTION_SIZE, SalesforceError
 
 ACTIVITY_OBJECT = "SW_Activity__c"
 ACTIVITY_KEY = "SW_Activity_Id__c"
@@ -50,6 +64,9 @@ QUERY_PAGE = 2000  # rows a query page returns (Salesforce's maximum batchSize)
 # Below this many estimated IN-query calls a scan cannot win (it costs a COUNT plus at least
 # one page), so the COUNT is not even asked.
 SCAN_MIN_IN_CALLS = 3
+# E-mails a prospect look-up of scan mode asks for at once (SQLite's historical limit of bound
+# parameters is 999).
+LOOKUP_CHUNK = 900
 
 
 def refresh_snapshots(obj, records, written):
@@ -59,6 +76,13 @@ def refresh_snapshots(obj, records, written):
     its snapshot (a user's change not yet sent up must still be noticed); a record never seen
     gets one, so it is only sent up when it changes later.
     """
+    insert_snapshots(obj, records, written)
+    update_snapshots(written)
+
+
+def insert_snapshots(obj, records, written=None):
+    """A snapshot for each record that has none yet (with what `written` says was written)."""
+    written = written or {}
     insert_rows(
         RecordSnapshot,
         [
@@ -71,6 +95,10 @@ def refresh_snapshots(obj, records, written):
         ],
         unique_fields=["salesforce_id"],
     )
+
+
+def update_snapshots(written):
+    """The snapshots of records the sync wrote take what was written."""
     # Known records the sync wrote: their snapshot takes what was written (for a row just
     # inserted above this writes the same values again). Grouped by which snapshot fields the
     # write touched, one prepared UPDATE each.
@@ -105,8 +133,15 @@ class MatchProspects(Step):
             f"WHERE {self.condition}Email IN ({{values}})"
         )
         pending = Prospect.objects.pending_for(self.side, ctx.options.max_sync_attempts)
-        scan = self.choose_scan(sf, pending, soql, ctx.batch_size)
-        args = (soql, tags, score_fields, pending, scan)
+        if self.choose_scan(sf, pending, soql, ctx.batch_size):
+            self.run_scan(ctx, sf, fields, tags, score_fields)
+        else:
+            self.run_in(ctx, sf, soql, tags, score_fields, pending)
+
+    # --- IN mode -----------------------------------------------------------------------------
+
+    def run_in(self, ctx, sf, soql, tags, score_fields, pending):
+        args = (soql, tags, score_fields)
         # Write-behind: a batch's collection calls go out on a worker thread while the next
         # batch is prepared (the org's time overlaps ours); each batch is finished (results
         # counted, statuses committed) in order, on this thread, once its write answered.
@@ -114,9 +149,6 @@ class MatchProspects(Step):
         behind = ThreadPoolExecutor(1, thread_name_prefix="sf-write-behind")
         inflight = None
         try:
-            if scan:
-                self.stage(sf, ctx.options.max_sync_attempts, fields)
-            carry = []
             # Only what matching reads or saves: no model field conversion for the rest.
             loaded = pending.only(
                 "backend_id",
@@ -132,14 +164,7 @@ class MatchProspects(Step):
                 f"{self.side}_sync_attempts",
             )
             for prospects in keyset(loaded, ctx.batch_size):
-                # A batch that fails before its write drops its carry: those prospects
-                # simply stay pending.
-                carried, carry = carry, []
-                inflight, carry = self.pipeline(
-                    ctx, sf, behind, inflight, prospects, args, carried, flush=False
-                )
-            if carry:
-                inflight, _ = self.pipeline(ctx, sf, behind, inflight, [], args, carry, flush=True)
+                inflight = self.pipeline(ctx, sf, behind, inflight, prospects, args)
             if inflight:
                 current, inflight = inflight, None
                 self.finish(ctx, sf, current)
@@ -150,30 +175,28 @@ class MatchProspects(Step):
                         self.finish(ctx, sf, inflight)
             finally:
                 behind.shutdown(wait=True, cancel_futures=True)
-                if scan:
-                    MatchScanRecord.objects.filter(object=self.obj).delete()
 
-    def pipeline(self, ctx, sf, behind, inflight, prospects, args, carried, *, flush):
+    def pipeline(self, ctx, sf, behind, inflight, prospects, args):
         """Prepare this batch, finish the one in flight, send this one's write.
 
-        Returns (the batch now in flight or None, the prospects carried to the next batch).
+        Returns the batch now in flight, or None.
         """
         batch = ctx.begin_batch()
         state = None
         with ctx.batch_part(batch, last=False):
-            state = self.prepare(ctx, sf, batch, prospects, *args, carried=carried, flush=flush)
+            state = self.prepare(ctx, sf, batch, prospects, *args)
         if inflight:
             self.finish(ctx, sf, inflight)
         if batch.closed:
-            return None, []
+            return None
         future = behind.submit(sf.update, self.obj, state.updates) if state.updates else None
         current = (batch, state, future)
-        if state.later or flush:
+        if state.later:
             # A later batch reads records this one writes (two prospects, one e-mail): it
-            # must see the write (and, in scan mode, the table restaged), so no overlap.
+            # must see the write, so no overlap.
             self.finish(ctx, sf, current)
-            return None, state.carry
-        return current, state.carry
+            return None
+        return current
 
     def finish(self, ctx, sf, inflight):
         batch, state, future = inflight
@@ -183,7 +206,7 @@ class MatchProspects(Step):
             results = future.result() if future else []
             self.commit(ctx, sf, batch, state, results)
 
-    # --- IN mode or scan mode --------------------------------------------------------------
+    # --- choosing the mode ---------------------------------------------------------------------
 
     def choose_scan(self, sf, pending, soql, batch_size):
         """Scan when reading the whole object costs fewer calls than the batches' IN queries.
@@ -208,39 +231,6 @@ class MatchProspects(Step):
         scan_calls = max(1, math.ceil(rows / QUERY_PAGE))
         return scan_calls < in_calls
 
-    def stage(self, sf, max_attempts, fields):
-        """Read the object once, keeping the records whose e-mail a pending prospect has."""
-        MatchScanRecord.objects.filter(object=self.obj).delete()
-        statement = (
-            f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
-        )
-        for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
-            keyed = [((r.get("Email") or "").lower(), r) for r in page]
-            wanted = Prospect.objects.pending_emails(
-                self.side, max_attempts, {k for k, _ in keyed if k}
-            )
-            insert_rows(
-                MatchScanRecord,
-                [
-                    {"object": self.obj, "email_key": key, "record": record}
-                    for key, record in keyed
-                    if key in wanted
-                ],
-            )
-
-    def read(self, sf, soql, keys, scan):
-        """The records of the batch's e-mails: by IN queries, or from the scan's table
-        ({record id: (row pk, e-mail key, record)} for `restage`)."""
-        if not scan:
-            return list(sf.query_in(soql, keys)), {}
-        staged = (
-            MatchScanRecord.objects.filter(object=self.obj, email_key__in=keys)
-            .order_by("pk")
-            .values_list("pk", "email_key", "record")
-        )
-        staged = {record["Id"]: (pk, key, record) for pk, key, record in staged}
-        return [record for _, _, record in staged.values()], staged
-
     def shared_later(self, prospects, max_attempts):
         """The e-mails of this batch that a later batch's prospect also has (rare: two
         prospects, one e-mail): a later batch reads the records this one writes."""
@@ -253,52 +243,21 @@ class MatchProspects(Step):
             after=max(p.pk for p in prospects),
         )
 
-    def restage(self, staged, written, later):
-        """Scan mode: the read is not repeated, so the table must show what this batch wrote
-        for the e-mails a later batch's prospect also has."""
-        if not staged or not written or not later:
-            return
-        for rid, diff in written.items():
-            row = staged.get(rid)
-            if row is not None and row[1] in later:
-                MatchScanRecord.objects.filter(pk=row[0]).update(record=row[2] | diff)
-
-    def prepare(
-        self,
-        ctx,
-        sf,
-        batch,
-        prospects,
-        soql,
-        tags,
-        score_fields,
-        pending,
-        scan=False,
-        carried=(),
-        flush=False,
-    ):
-        """Read and compare one batch: what to write, and the prospects carried to the next
-        batch (scan mode). Nothing is written here (see `commit`).
-
-        In scan mode a batch writes whole collection calls only: the prospects whose updates
-        would fall in the last, partial call of 200 are carried (their records are read again
-        from the scan's table, for free) and written with the next batch's, so a large cycle
-        spends ~writes / 200 calls rather than one partial call more per batch.
-        """
-        prospects = [*carried, *prospects]
+    def prepare(self, ctx, sf, batch, prospects, soql, tags, score_fields):
+        """Read and compare one batch (IN mode): what to write. Nothing is written here
+        (see `commit`)."""
         batch.examined += len(prospects)
         # Two prospects with one e-mail would fight over the same records: the newest wins.
         owner = {}
         for p in sorted(prospects, key=lambda p: p.seq):
             owner[p.email_key] = p
         found = defaultdict(list)
-        records, staged = self.read(sf, soql, sorted(owner), scan)
-        for record in records:
+        for record in sf.query_in(soql, sorted(owner)):
             key = (record.get("Email") or "").lower()
             if key in owner:
                 found[key].append(record)
 
-        updates, written, update_owner = [], {}, []
+        updates, written = [], {}
         for key, prospect in owner.items():
             desired = prospect_values(prospect, tags, score_fields)
             for record in found.get(key, []):
@@ -306,27 +265,12 @@ class MatchProspects(Step):
                 if diff:
                     updates.append({"Id": record["Id"], **diff})
                     written[record["Id"]] = diff
-                    update_owner.append(prospect)
-        carry = []
-        cut = len(updates) // COLLECTION_SIZE * COLLECTION_SIZE
-        if scan and not flush and cut < len(updates):
-            later = {id(p) for p in update_owner[cut:]}
-            carry = [p for p in prospects if id(p) in later]
-            prospects = [p for p in prospects if id(p) not in later]
-            keep = [id(p) not in later for p in update_owner]
-            updates = [u for u, k in zip(updates, keep, strict=True) if k]
-            written = {u["Id"]: written[u["Id"]] for u in updates}
-            batch.examined -= len(carry)  # counted again by the batch that writes them
-            for p in carry:
-                found.pop(p.email_key, None)
         return SimpleNamespace(
             prospects=prospects,
             owner=owner,
             found=found,
             updates=updates,
             written=written,
-            staged=staged,
-            carry=carry,
             later=self.shared_later(prospects, ctx.options.max_sync_attempts),
         )
 
@@ -336,13 +280,16 @@ class MatchProspects(Step):
         prospects, owner, found = state.prospects, state.owner, state.found
         outcome = account(batch, self.obj, state.updates, results)
         written = {rid: d for rid, d in state.written.items() if outcome.get(rid) is None}
-        self.restage(state.staged, written, state.later)
 
         activity_errors, synced_activities = {}, []
         if ctx.options.activity_sync:
-            activity_errors, synced_activities = self.push_activities(
-                sf, batch, prospects, owner, found
-            )
+            # An older prospect with a newer one's e-mail still links its activities to the
+            # e-mail's records.
+            links = {}
+            for p in prospects:
+                mine = found.get(p.email_key) if owner.get(p.email_key) is not None else None
+                links[p.pk] = min(r["Id"] for r in mine) if mine else None
+            activity_errors, synced_activities = self.push_activities(sf, batch, links)
 
         max_attempts = ctx.options.max_sync_attempts
         with transaction.atomic():
@@ -361,13 +308,7 @@ class MatchProspects(Step):
                 if errors:
                     attempts = getattr(prospect, f"{self.side}_sync_attempts") + 1
                     setattr(prospect, f"{self.side}_sync_attempts", attempts)
-                    message = "; ".join(errors)
-                    if attempts >= max_attempts:
-                        message += (
-                            f" (given up after {attempts} attempts; a Full Synchronization "
-                            "tries again)"
-                        )
-                    prospect.last_error = message[:2000]
+                    prospect.last_error = failure_message(errors, attempts, max_attempts)
                 else:
                     setattr(prospect, f"{self.side}_pending", False)
             update_rows(
@@ -379,38 +320,235 @@ class MatchProspects(Step):
                     "last_error",
                 ],
             )
-            Prospect.objects.filter(
-                pk__in=[p.pk for p in prospects],
-                lead_pending=False,
-                contact_pending=False,
-                sync_status=SyncStatus.NOT_PROCESSED,
-            ).update(sync_status=SyncStatus.PROCESSED, last_error="")
-            if synced_activities:
-                Activity.objects.filter(pk__in=synced_activities).update(
-                    **{f"{self.side}_synced": True}
-                )
+            self.mark_processed([p.pk for p in prospects], synced_activities)
             refresh_snapshots(self.obj, records_of(found), written)
 
-    def push_activities(self, sf, batch, prospects, owner, found):
-        """Upsert the batch's new activities as SW Activity records linked to the record."""
-        flag = f"{self.side}_synced"
-        activities = list(
-            Activity.objects.filter(prospect__in=prospects, **{flag: False}).select_related(
-                "prospect"
+    def mark_processed(self, pks, synced_activities):
+        """Prospects done on both sides become Processed; their synced activities are marked."""
+        Prospect.objects.filter(
+            pk__in=pks,
+            lead_pending=False,
+            contact_pending=False,
+            sync_status=SyncStatus.NOT_PROCESSED,
+        ).update(sync_status=SyncStatus.PROCESSED, last_error="")
+        if synced_activities:
+            Activity.objects.filter(pk__in=synced_activities).update(
+                **{f"{self.side}_synced": True}
             )
+
+    # --- scan mode ---------------------------------------------------------------------------
+
+    def run_scan(self, ctx, sf, fields, tags, score_fields):
+        """Read the whole object page by page and match each page as it comes (see the
+        module's docstring), then settle the prospects' statuses."""
+        MatchScanHit.objects.filter(object=self.obj).delete()
+        statement = (
+            f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
+        lookup = ProspectLookup(self.side, ctx.options.max_sync_attempts)
+        behind = ThreadPoolExecutor(1, thread_name_prefix="sf-write-behind")
+        inflight = None
+        waiting = []  # (update, prospect pk, e-mail key) not yet filling a whole call
+        try:
+            for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
+                with ctx.batch():
+                    waiting += self.match_page(page, lookup, tags, score_fields)
+                cut = len(waiting) // COLLECTION_SIZE * COLLECTION_SIZE
+                if cut:
+                    unit, waiting = waiting[:cut], waiting[cut:]
+                    inflight = self.send(ctx, sf, behind, inflight, unit)
+                ctx.check_cancelled()
+            inflight = self.send(ctx, sf, behind, inflight, waiting)
+            waiting = []
+            if inflight:
+                current, inflight = inflight, None
+                self.land(ctx, current)
+            if self._failed(ctx):
+                ctx.error(
+                    f"{self.obj} statuses not settled: part of the scan failed (above), so "
+                    "every prospect stays pending and the next cycle repeats the step (what "
+                    "was written is not written again)."
+                )
+                return
+            self.settle(ctx, sf)
+        finally:
+            try:
+                if inflight:  # the step is ending early: what was written is still counted
+                    with suppress(StopStep, Cancelled):
+                        self.land(ctx, inflight)
+            finally:
+                behind.shutdown(wait=True, cancel_futures=True)
+                MatchScanHit.objects.filter(object=self.obj).delete()
+
+    @staticmethod
+    def _failed(ctx):
+        return ctx.entry["batches_failed"] > 0
+
+    def match_page(self, page, lookup, tags, score_fields):
+        """Match one page of records against their e-mails' pending prospects. Records already
+        up to date are settled here (hits, snapshots); the others are returned as updates
+        (update, prospect pk, e-mail key) to be written."""
+        keyed = [((r.get("Email") or "").lower(), r) for r in page]
+        owners = lookup.owners({k for k, _ in keyed if k})
+        if not owners:
+            return []
+        desired, matched, updates, hits = {}, [], [], []
+        for key, record in keyed:
+            prospect = owners.get(key)
+            if prospect is None:
+                continue
+            matched.append(record)
+            want = desired.get(key)
+            if want is None:
+                want = desired[key] = prospect_values(prospect, tags, score_fields)
+            diff = changes(record, want)
+            if diff:
+                updates.append(({"Id": record["Id"], **diff}, prospect.pk, key))
+            else:
+                hits.append((self.obj, prospect.pk, key, record["Id"], "", False))
+        with transaction.atomic():
+            insert_snapshots(self.obj, matched)
+            insert_hits(hits)
+        return updates
+
+    def send(self, ctx, sf, behind, inflight, unit):
+        """Send a unit of whole collection calls on the write-behind thread, after landing
+        the one in flight. Returns the unit now in flight, or None."""
+        future = None
+        if unit:
+            updates = [u for u, _, _ in unit]
+            future = behind.submit(sf.update, self.obj, updates)
+        if inflight:
+            self.land(ctx, inflight)
+        return (ctx.begin_batch(), unit, future) if unit else None
+
+    def land(self, ctx, inflight):
+        """A unit's write answered: count it, keep each record's outcome (hits) and the
+        snapshots of what was written."""
+        batch, unit, future = inflight
+        if batch.closed:
+            return
+        updates = [u for u, _, _ in unit]
+        with ctx.batch_part(batch, last=True):
+            attempt = True
+            try:
+                results = future.result()
+            except StopStep:
+                raise
+            except SalesforceError as exc:
+                # The calls before the failing one were written; the rest are not, and stay
+                # pending without counting as an attempt (the org did not judge them).
+                results = list(getattr(exc, "partial_results", None) or [])
+                batch.record_failure(f"{self.obj}: {exc}", len(updates) - len(results))
+                failed_call = f"{self.obj}: not written ({exc})"[:2000]
+                attempt = False
+            outcome = account(batch, self.obj, updates[: len(results)], results)
+            hits, written = [], {}
+            for index, (update, pk, key) in enumerate(unit):
+                rid = update["Id"]
+                if index >= len(results):
+                    hits.append((self.obj, pk, key, rid, failed_call, False))
+                    continue
+                error = outcome.get(rid)
+                hits.append((self.obj, pk, key, rid, error or "", bool(error) and attempt))
+                if error is None:
+                    written[rid] = {k: v for k, v in update.items() if k != "Id"}
+            with transaction.atomic():
+                insert_hits(hits)
+                update_snapshots(written)
+
+    def settle(self, ctx, sf):
+        """Every page was matched: each pending prospect takes its hits' outcome, in batches
+        by primary key."""
+        side, max_attempts = self.side, ctx.options.max_sync_attempts
+        pending = Prospect.objects.pending_for(side, max_attempts)
+        last = 0
+        while True:
+            ctx.check_cancelled()
+            rows = list(
+                pending.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", "email_key", f"{side}_sync_attempts")[: ctx.batch_size]
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            with ctx.batch() as batch:
+                batch.examined += len(rows)
+                self.settle_batch(ctx, sf, batch, rows)
+
+    def settle_batch(self, ctx, sf, batch, rows):
+        side, max_attempts = self.side, ctx.options.max_sync_attempts
+        pks = [pk for pk, _, _ in rows]
+        ids, errors, attempted = defaultdict(list), defaultdict(list), set()
+        for pk, rid, error, attempt in MatchScanHit.objects.filter(
+            object=self.obj, prospect_pk__in=pks
+        ).values_list("prospect_pk", "record_id", "error", "attempt"):
+            ids[pk].append(rid)
+            if error:
+                errors[pk].append(error)
+                if attempt:
+                    attempted.add(pk)
+        activity_errors, synced_activities = {}, []
+        if ctx.options.activity_sync:
+            activity_errors, synced_activities = self.push_activities(
+                sf, batch, self.activity_links(rows, ids)
+            )
+        done, failed = [], []
+        for pk, _, attempts in rows:
+            matched = sorted(ids.get(pk, ()))
+            mine = errors.get(pk, []) + activity_errors.get(pk, [])
+            if not mine:
+                done.append([matched, pk])
+                continue
+            if pk in attempted or pk in activity_errors:
+                attempts += 1
+            failed.append([matched, attempts, failure_message(mine, attempts, max_attempts), pk])
+        with transaction.atomic():
+            update_where(Prospect, [f"matched_{side}_ids", f"{side}_pending"], "id", [
+                [matched, False, pk] for matched, pk in done
+            ])  # fmt: skip
+            update_where(
+                Prospect,
+                [f"matched_{side}_ids", f"{side}_sync_attempts", "last_error"],
+                "id",
+                failed,
+            )
+            self.mark_processed([pk for _, pk in done], synced_activities)
+
+    def activity_links(self, rows, ids):
+        """The record each prospect's activities link to: its first matched record; for an
+        older prospect whose e-mail a newer one has, the newer one's (as in IN mode)."""
+        links = {pk: min(ids[pk]) if ids.get(pk) else None for pk, _, _ in rows}
+        orphans = {key: pk for pk, key, _ in rows if links[pk] is None}
+        if orphans:
+            for key, rid in MatchScanHit.objects.filter(
+                object=self.obj, email_key__in=list(orphans)
+            ).values_list("email_key", "record_id"):
+                pk = orphans[key]
+                links[pk] = rid if links[pk] is None else min(links[pk], rid)
+        return links
+
+    # --- activities --------------------------------------------------------------------------
+
+    def push_activities(self, sf, batch, links):
+        """Upsert the new activities of the prospects in `links` (prospect pk: the record id
+        to link them to, or None: nothing to link, nothing to write) as SW Activity records."""
+        flag = f"{self.side}_synced"
+        activities = Activity.objects.filter(
+            prospect_id__in=list(links), **{flag: False}
+        ).select_related("prospect")
         errors, synced, rows, row_activity = defaultdict(list), [], [], []
         for activity in activities:
-            prospect = activity.prospect
-            mine = found.get(prospect.email_key, [])
-            if owner.get(prospect.email_key) is None or not mine:
+            rid = links.get(activity.prospect_id)
+            if rid is None:
                 synced.append(activity.pk)  # no record to link it to: nothing to write
                 continue
             rows.append(
                 {
                     ACTIVITY_KEY: activity.backend_id,
-                    "SW_Prospect_Id__c": prospect.backend_id,
-                    self.activity_lookup: min(r["Id"] for r in mine),
+                    "SW_Prospect_Id__c": activity.prospect.backend_id,
+                    self.activity_lookup: rid,
                     "Type__c": activity.type,
                     "Occurred_At__c": sf_datetime(activity.occurred_at),
                     "URL__c": activity.url or None,
@@ -429,6 +567,99 @@ class MatchProspects(Step):
                     batch.record_failure(message)
                     errors[activity.prospect_id].append(message)
         return errors, synced
+
+
+def failure_message(errors, attempts, max_attempts):
+    message = "; ".join(errors)
+    if attempts >= max_attempts:
+        message += f" (given up after {attempts} attempts; a Full Synchronization tries again)"
+    return message[:2000]
+
+
+def insert_hits(hits):
+    if not hits:
+        return
+    table = MatchScanHit._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {connection.ops.quote_name(table)} "
+            "(object, prospect_pk, email_key, record_id, error, attempt) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            hits,
+        )
+
+
+# What scan mode's comparison needs of a prospect (`prospect_values`), read without model
+# instances.
+LookedUp = namedtuple(
+    "LookedUp", "pk backend_id seq email_key tags scores temperature last_visit favorite"
+)
+
+
+class ProspectLookup:
+    """Scan mode's look-up of the pending prospects of a page's e-mails, by the e-mail index.
+
+    The pending conditions are checked here, not in SQL: filtered there, SQLite walks the
+    (sync_status, lifecycle) index over every pending prospect instead (see
+    `ProspectQuerySet.pending_emails`). Values are read with one plain SELECT and converted
+    here (JSON text or already decoded, naive UTC or aware date-times), not through model
+    instances.
+    """
+
+    def __init__(self, side, max_attempts):
+        self.max_attempts = max_attempts
+        meta = Prospect._meta
+        qn = connection.ops.quote_name
+        columns = [
+            "id", "backend_id", "seq", "email_key", "tags", "scores", "temperature",
+            "last_visit", "favorite", "lifecycle", "sync_status", f"{side}_pending",
+            f"{side}_sync_attempts",
+        ]  # fmt: skip
+        self.sql = "SELECT {} FROM {} WHERE {} IN ({{}})".format(
+            ", ".join(qn(meta.get_field(c).column) for c in columns),
+            qn(meta.db_table),
+            qn(meta.get_field("email_key").column),
+        )
+
+    def owners(self, keys):
+        """{e-mail key: its pending prospect} (the newest by `seq` where several have it)."""
+        owners = {}
+        keys = sorted(keys)
+        with connection.cursor() as cursor:
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                chunk = keys[start : start + LOOKUP_CHUNK]
+                cursor.execute(self.sql.format(", ".join(["%s"] * len(chunk))), chunk)
+                for row in cursor.fetchall():
+                    (pk, backend_id, seq, key, tags, scores, temperature, last_visit,
+                     favorite, lifecycle, status, pending, attempts) = row  # fmt: skip
+                    if not (
+                        key
+                        and lifecycle == Lifecycle.ACTIVE
+                        and status == SyncStatus.NOT_PROCESSED
+                        and pending
+                        and attempts < self.max_attempts
+                    ):
+                        continue
+                    kept = owners.get(key)
+                    if kept is not None and kept.seq > seq:
+                        continue
+                    owners[key] = LookedUp(
+                        pk, backend_id, seq, key, _json(tags), _json(scores), temperature,
+                        _aware(last_visit), favorite,
+                    )  # fmt: skip
+        return owners
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _aware(value):
+    if value is None or value == "":
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def records_of(found):
