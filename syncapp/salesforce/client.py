@@ -140,6 +140,12 @@ def _transient_key(error):
 
 def _strip_attributes(record):
     """A query record without `attributes`, also inside parent and child relationships."""
+    out = dict(record)
+    out.pop("attributes", None)
+    if not any(issubclass(kind, dict) for kind in set(map(type, out.values()))):
+        # The usual flat record: no walk in Python (measured: the walk was a tenth of a large
+        # Match step's own time).
+        return out
     out = {}
     for key, value in record.items():
         if key == "attributes":

@@ -7,6 +7,7 @@ An exception outside a batch, or `StopStep`, ends the step.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from functools import cache
 
@@ -17,6 +18,9 @@ from syncapp.engine.statuses import JobType, StepStatus, step_status
 
 MAX_ERRORS_KEPT = 20
 MAX_ERROR_LENGTH = 500
+# The live counters are saved after a batch at most this often (seconds): a large step runs
+# hundreds of batches, each save is a locked write of the cycle record.
+PROGRESS_INTERVAL = 0.25
 
 
 class StopStep(Exception):  # noqa: N818  (a signal, not an error of the step's code)
@@ -166,6 +170,7 @@ class StepContext:
         self.stopped = False
         self.cancelled = threading.Event()
         self._on_progress = on_progress
+        self._progress_saved = 0.0
 
     def check_cancelled(self):
         if self.cancelled.is_set():
@@ -216,7 +221,9 @@ class StepContext:
         e["failed"] += batch.failed
         for message in batch.errors:
             add_error(e, message)
-        if self._on_progress:
+        now = time.monotonic()
+        if self._on_progress and (failed or now - self._progress_saved >= PROGRESS_INTERVAL):
+            self._progress_saved = now
             self._on_progress(self)
 
     def status(self):

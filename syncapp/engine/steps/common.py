@@ -181,7 +181,17 @@ def _preparer(field, conn):
         return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
     if isinstance(field, models.DateTimeField):
         prep = field.get_prep_value  # makes naive values aware, with Django's warning
-        return lambda value: ops.adapt_datetimefield_value(prep(value))
+        slow = lambda value: ops.adapt_datetimefield_value(prep(value))  # noqa: E731
+        if conn.vendor != "sqlite" or conn.timezone_name != "UTC":
+            return slow
+        # SQLite stores an aware value as its naive UTC text (Django's adapter: make_naive in
+        # the connection's zone, then str()); a value already in UTC, the usual case, is
+        # written so without Django's checks. Anything else goes through Django.
+        return lambda value: (
+            value.replace(tzinfo=None).isoformat(" ")
+            if type(value) is dt.datetime and value.tzinfo is dt.UTC
+            else slow(value)
+        )
     return lambda value: field.get_db_prep_save(value, conn)
 
 

@@ -608,6 +608,7 @@ class ProspectLookup:
 
     def __init__(self, side, max_attempts):
         self.max_attempts = max_attempts
+        self.tags = {}  # JSON text of a tag list: the list (few distinct lists, many prospects)
         meta = Prospect._meta
         qn = connection.ops.quote_name
         columns = [
@@ -644,10 +645,21 @@ class ProspectLookup:
                     if kept is not None and kept.seq > seq:
                         continue
                     owners[key] = LookedUp(
-                        pk, backend_id, seq, key, _json(tags), _json(scores), temperature,
+                        pk, backend_id, seq, key, self.tag_list(tags), _json(scores), temperature,
                         _aware(last_visit), favorite,
                     )  # fmt: skip
         return owners
+
+
+    def tag_list(self, value):
+        if not isinstance(value, str):
+            return value
+        tags = self.tags.get(value)
+        if tags is None:
+            if len(self.tags) >= 4096:  # bounded memory
+                self.tags.clear()
+            tags = self.tags[value] = json.loads(value)
+        return tags
 
 
 def _json(value):
