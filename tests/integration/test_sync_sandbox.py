@@ -226,13 +226,13 @@ def test_match_scan_mode_over_http_syncs_the_world_and_a_second_cycle_writes_not
     for step in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
         WorkflowOption.objects.create(step=step, batch_size=10)
     scanned = []
-    real_stage = matching.MatchProspects.stage
+    real_scan = matching.MatchProspects.run_scan
 
     def spy(self, *args):
         scanned.append(self.obj)
-        return real_stage(self, *args)
+        return real_scan(self, *args)
 
-    monkeypatch.setattr(matching.MatchProspects, "stage", spy)
+    monkeypatch.setattr(matching.MatchProspects, "run_scan", spy)
     cycle = live()
 
     assert scanned == ["Lead", "Contact"]

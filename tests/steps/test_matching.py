@@ -9,6 +9,15 @@ from tests.steps.expect import CLEARED, expected_people, held
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["in", "scan"])
+def read_mode(request, settings):
+    """Every test in both ways of reading the records (steps/matching.py): e-mail IN queries
+    per batch, and one scan of the object matched page by page and settled at the end. Tests
+    about per-batch writes keep IN mode themselves (`in_mode`)."""
+    settings.SWSTUDIO_MATCH_READ = request.param
+    return request.param
+
+
 def written_ids(sf, since=0):
     return {rid for obj, rid, _ in sf.writes[since:] if obj != "delete"}
 

@@ -215,3 +215,42 @@ def test_a_later_batch_sees_what_an_earlier_batch_wrote_to_a_shared_record(world
     assert cycle.status == CycleStatus.COMPLETED, cycle.steps
     record = sf.get(rid)
     assert (record["SW_Prospect_Id__c"], record["SW_Temperature__c"]) == ("p_s2", "Hot")
+
+
+def test_a_failed_call_in_scan_mode_keeps_its_prospects_pending_without_an_attempt(
+    world, monkeypatch
+):
+    """A collection call that fails as a whole (the org unreachable after the retries): its
+    records' prospects stay pending with the reason, not counted as an attempt (the org did
+    not judge them); the others are settled; the next cycle writes the rest."""
+    busier(world)
+    force(monkeypatch, True)
+    real_update = world.sf.update
+
+    def failing_contacts(obj, records):
+        if obj == "Contact":
+            world.sf.transient = 99  # more than the client's retries
+        return real_update(obj, records)
+
+    world.sf.update = failing_contacts
+    first = world.cycle()
+    step = first.step("MatchProspectsToContacts")
+    assert step["status"] == "Partially_Completed", step
+    assert step["failed"] > 0 and step["modified"] == 0
+    stuck = Prospect.objects.filter(contact_pending=True, sync_status=SyncStatus.NOT_PROCESSED)
+    assert stuck.exists()
+    assert all(p.contact_sync_attempts == 0 and "not written" in p.last_error for p in stuck)
+    assert first.step("MatchProspectsToLeads")["status"] == "Completed"
+    assert not Prospect.objects.filter(lead_pending=True, lifecycle="Active").exclude(
+        email_key=""
+    )
+
+    world.sf.transient = 0
+    world.sf.update = real_update
+    second = world.cycle()
+    assert second.status == CycleStatus.COMPLETED, second.steps
+    for rid, values in expected_people(world.sf, world.sw).items():
+        assert held(world.sf.get(rid)) == values, rid
+    assert not Prospect.objects.filter(
+        lifecycle="Active", sync_status=SyncStatus.NOT_PROCESSED
+    ).exclude(email_key="")

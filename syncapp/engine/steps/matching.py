@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Cancelled, Step, StopStep
@@ -320,13 +321,15 @@ class MatchProspects(Step):
                     "last_error",
                 ],
             )
-            self.mark_processed([p.pk for p in prospects], synced_activities)
+            self.mark_processed(
+                Prospect.objects.filter(pk__in=[p.pk for p in prospects]), synced_activities
+            )
             refresh_snapshots(self.obj, records_of(found), written)
 
-    def mark_processed(self, pks, synced_activities):
-        """Prospects done on both sides become Processed; their synced activities are marked."""
-        Prospect.objects.filter(
-            pk__in=pks,
+    def mark_processed(self, prospects, synced_activities):
+        """Prospects (a queryset) done on both sides become Processed; their synced
+        activities are marked."""
+        prospects.filter(
             lead_pending=False,
             contact_pending=False,
             sync_status=SyncStatus.NOT_PROCESSED,
@@ -458,10 +461,45 @@ class MatchProspects(Step):
                 update_snapshots(written)
 
     def settle(self, ctx, sf):
-        """Every page was matched: each pending prospect takes its hits' outcome, in batches
-        by primary key."""
+        """Every page was matched: each pending prospect takes its hits' outcome.
+
+        Without activity sync, the prospects none of whose records failed (nearly all) are
+        settled by one UPDATE that lists each one's records from the hits in SQL; the others
+        one batch at a time, in Python. With activity sync on, every prospect is settled in
+        batches by primary key (its activities are written then).
+        """
         side, max_attempts = self.side, ctx.options.max_sync_attempts
         pending = Prospect.objects.pending_for(side, max_attempts)
+        matched_ids = _MATCHED_IDS_SQL.get(connection.vendor)
+        if not ctx.options.activity_sync and matched_ids:
+            hits = MatchScanHit.objects.filter(object=self.obj)
+            failing = hits.exclude(error="").values("prospect_pk")
+            # A failure of one record holds its prospect back; the rest in one statement.
+            for pks in chunked(sorted(set(failing.values_list("prospect_pk", flat=True))), 1000):
+                ctx.check_cancelled()
+                rows = list(
+                    pending.filter(pk__in=pks)
+                    .order_by("pk")
+                    .values_list("pk", "email_key", f"{side}_sync_attempts")
+                )
+                if rows:
+                    with ctx.batch() as batch:
+                        batch.examined += len(rows)
+                        self.settle_batch(ctx, sf, batch, rows, pks=[pk for pk, _, _ in rows])
+            ctx.check_cancelled()
+            table = connection.ops.quote_name(MatchScanHit._meta.db_table)
+            outer = connection.ops.quote_name(Prospect._meta.db_table)
+            with ctx.batch() as batch, transaction.atomic():
+                batch.examined += pending.exclude(pk__in=failing).update(
+                    **{
+                        f"{side}_pending": False,
+                        f"matched_{side}_ids": RawSQL(
+                            matched_ids.format(hits=table, prospect=outer), (self.obj,)
+                        ),
+                    }
+                )
+                self.mark_processed(Prospect.objects.all(), [])
+            return
         last = 0
         while True:
             ctx.check_cancelled()
@@ -472,17 +510,21 @@ class MatchProspects(Step):
             )
             if not rows:
                 return
-            last = rows[-1][0]
             with ctx.batch() as batch:
                 batch.examined += len(rows)
-                self.settle_batch(ctx, sf, batch, rows)
+                self.settle_batch(ctx, sf, batch, rows, last)
+            last = rows[-1][0]
 
-    def settle_batch(self, ctx, sf, batch, rows):
+    def settle_batch(self, ctx, sf, batch, rows, after=None, pks=None):
+        """Settle `rows` (pk, e-mail key, attempts): either every pending prospect with a
+        primary key above `after` up to the last row's (a range, not a list of keys: the hits
+        of that range are those of these rows, as only pending prospects have hits), or the
+        prospects `pks`."""
         side, max_attempts = self.side, ctx.options.max_sync_attempts
-        pks = [pk for pk, _, _ in rows]
+        these = {"gt": after, "lte": rows[-1][0]} if pks is None else {"in": pks}
         ids, errors, attempted = defaultdict(list), defaultdict(list), set()
         for pk, rid, error, attempt in MatchScanHit.objects.filter(
-            object=self.obj, prospect_pk__in=pks
+            object=self.obj, **{f"prospect_pk__{op}": v for op, v in these.items()}
         ).values_list("prospect_pk", "record_id", "error", "attempt"):
             ids[pk].append(rid)
             if error:
@@ -514,7 +556,10 @@ class MatchProspects(Step):
                 "id",
                 failed,
             )
-            self.mark_processed([pk for _, pk in done], synced_activities)
+            self.mark_processed(
+                Prospect.objects.filter(**{f"pk__{op}": v for op, v in these.items()}),
+                synced_activities,
+            )
 
     def activity_links(self, rows, ids):
         """The record each prospect's activities link to: its first matched record; for an
@@ -567,6 +612,20 @@ class MatchProspects(Step):
                     batch.record_failure(message)
                     errors[activity.prospect_id].append(message)
         return errors, synced
+
+
+# A prospect's matched records as a JSON list, from the scan's hits, in SQL: {hits} is the
+# hits table, {prospect} the prospect table being updated; one parameter, the object.
+_MATCHED_IDS_SQL = {
+    "sqlite": (
+        "SELECT json_group_array(h.record_id) FROM (SELECT record_id FROM {hits} "
+        "WHERE object = %s AND prospect_pk = {prospect}.id ORDER BY record_id) h"
+    ),
+    "postgresql": (
+        "SELECT COALESCE(jsonb_agg(record_id ORDER BY record_id), '[]'::jsonb) FROM {hits} "
+        "WHERE object = %s AND prospect_pk = {prospect}.id"
+    ),
+}
 
 
 def failure_message(errors, attempts, max_attempts):
