@@ -241,9 +241,7 @@ def test_a_failed_call_in_scan_mode_keeps_its_prospects_pending_without_an_attem
     assert stuck.exists()
     assert all(p.contact_sync_attempts == 0 and "not written" in p.last_error for p in stuck)
     assert first.step("MatchProspectsToLeads")["status"] == "Completed"
-    assert not Prospect.objects.filter(lead_pending=True, lifecycle="Active").exclude(
-        email_key=""
-    )
+    assert not Prospect.objects.filter(lead_pending=True, lifecycle="Active").exclude(email_key="")
 
     world.sf.transient = 0
     world.sf.update = real_update

@@ -709,7 +709,6 @@ class ProspectLookup:
                     )  # fmt: skip
         return owners
 
-
     def tag_list(self, value):
         if not isinstance(value, str):
             return value
