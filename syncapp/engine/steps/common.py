@@ -105,15 +105,29 @@ def tag_names():
 
 def prospect_values(prospect, tags_by_id, score_fields):
     """What a matched Lead/Contact holds for this prospect."""
+    return person_values(
+        prospect.backend_id,
+        join_tags(tags_by_id.get(t) for t in prospect.tags),
+        prospect.temperature,
+        sf_datetime(prospect.last_visit),
+        prospect.favorite,
+        prospect.scores,
+        score_fields,
+    )
+
+
+def person_values(backend_id, tags_text, temperature, last_visit_text, favorite, scores, fields):
+    """`prospect_values` from values already in Salesforce's form (tags joined, the last
+    visit as text); `fields` maps score id to field."""
     values = {
-        PROSPECT_ID: prospect.backend_id,
-        TAGS: join_tags(tags_by_id.get(t) for t in prospect.tags),
-        TEMPERATURE: prospect.temperature or None,
-        LAST_VISIT: sf_datetime(prospect.last_visit),
-        FAVORITE: bool(prospect.favorite),
+        PROSPECT_ID: backend_id,
+        TAGS: tags_text,
+        TEMPERATURE: temperature or None,
+        LAST_VISIT: last_visit_text,
+        FAVORITE: bool(favorite),
     }
-    for score_id, field in score_fields.items():
-        values[field] = prospect.scores.get(score_id)
+    for score_id, field in fields.items():
+        values[field] = scores.get(score_id)
     return values
 
 

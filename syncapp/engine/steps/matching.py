@@ -16,7 +16,7 @@ Two ways to read the batch's records, chosen per step run by what they cost in A
   bounded by a page and a call). A prospect's records may be on several pages, so its status
   is settled from that table once the whole object was read; a step that stops before that
   leaves every prospect pending (the next run's compare makes the repeat cheap).
-Both modes compare and write the same way (`prospect_values`, `changes`).
+Both modes compare and write the same way (`person_values`, `changes`).
 """
 
 import datetime as dt
@@ -40,8 +40,10 @@ from syncapp.engine.steps.common import (
     chunked,
     describe_failure,
     insert_rows,
+    join_tags,
     keyset,
     person_score_fields,
+    person_values,
     prospect_values,
     sf_datetime,
     soql_fields,
@@ -75,42 +77,25 @@ def refresh_snapshots(obj, records, written):
 
     `written` maps record id to the fields written. A record the sync did not write keeps
     its snapshot (a user's change not yet sent up must still be noticed); a record never seen
-    gets one, so it is only sent up when it changes later.
+    gets one (with what was written), so it is only sent up when it changes later. A known
+    record the sync wrote takes what was written, in the snapshot fields the write touched.
+    One prepared upsert per set of touched fields.
     """
-    insert_snapshots(obj, records, written)
-    update_snapshots(written)
-
-
-def insert_snapshots(obj, records, written=None):
-    """A snapshot for each record that has none yet (with what `written` says was written)."""
-    written = written or {}
-    insert_rows(
-        RecordSnapshot,
-        [
-            {
-                "salesforce_id": r["Id"],
-                "object": obj,
-                **RecordSnapshot.values_of(r | (written.get(r["Id"]) or {})),
-            }
-            for r in records
-        ],
-        unique_fields=["salesforce_id"],
-    )
-
-
-def update_snapshots(written):
-    """The snapshots of records the sync wrote take what was written."""
-    # Known records the sync wrote: their snapshot takes what was written (for a row just
-    # inserted above this writes the same values again). Grouped by which snapshot fields the
-    # write touched, one prepared UPDATE each.
     by_fields = defaultdict(list)
-    for rid, diff in written.items():
-        attrs = tuple(a for a, f in RecordSnapshot.SF_FIELDS.items() if f in diff)
-        if attrs:
-            values = RecordSnapshot.values_of(diff | {"Id": ""})
-            by_fields[attrs].append([values[a] for a in attrs] + [rid])
+    for record in records:
+        diff = written.get(record["Id"])
+        attrs = tuple(a for a, f in RecordSnapshot.SF_FIELDS.items() if f in diff) if diff else ()
+        by_fields[attrs].append(record | diff if diff else record)
     for attrs, rows in by_fields.items():
-        update_where(RecordSnapshot, attrs, "salesforce_id", rows)
+        insert_rows(
+            RecordSnapshot,
+            [
+                {"salesforce_id": r["Id"], "object": obj, **RecordSnapshot.values_of(r)}
+                for r in rows
+            ],
+            unique_fields=["salesforce_id"],
+            update_fields=list(attrs) or None,
+        )
 
 
 class MatchProspects(Step):
@@ -348,10 +333,10 @@ class MatchProspects(Step):
         statement = (
             f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
-        lookup = ProspectLookup(self.side, ctx.options.max_sync_attempts)
+        lookup = ProspectLookup(self.side, ctx.options.max_sync_attempts, tags)
         behind = ThreadPoolExecutor(1, thread_name_prefix="sf-write-behind")
         inflight = None
-        waiting = []  # (update, prospect pk, e-mail key) not yet filling a whole call
+        waiting = []  # (update, prospect pk, e-mail key, record) not yet filling a whole call
         try:
             for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
                 with ctx.batch():
@@ -390,7 +375,7 @@ class MatchProspects(Step):
     def match_page(self, page, lookup, tags, score_fields):
         """Match one page of records against their e-mails' pending prospects. Records already
         up to date are settled here (hits, snapshots); the others are returned as updates
-        (update, prospect pk, e-mail key) to be written."""
+        (update, prospect pk, e-mail key, record read) to be written."""
         keyed = [((r.get("Email") or "").lower(), r) for r in page]
         owners = lookup.owners({k for k, _ in keyed if k})
         if not owners:
@@ -400,17 +385,25 @@ class MatchProspects(Step):
             prospect = owners.get(key)
             if prospect is None:
                 continue
-            matched.append(record)
             want = desired.get(key)
             if want is None:
-                want = desired[key] = prospect_values(prospect, tags, score_fields)
+                want = desired[key] = person_values(
+                    prospect.backend_id,
+                    prospect.tags_text,
+                    prospect.temperature,
+                    prospect.last_visit_text,
+                    prospect.favorite,
+                    prospect.scores,
+                    score_fields,
+                )
             diff = changes(record, want)
             if diff:
-                updates.append(({"Id": record["Id"], **diff}, prospect.pk, key))
+                updates.append(({"Id": record["Id"], **diff}, prospect.pk, key, record))
             else:
                 hits.append((self.obj, prospect.pk, key, record["Id"], "", False))
+                matched.append(record)
         with transaction.atomic():
-            insert_snapshots(self.obj, matched)
+            refresh_snapshots(self.obj, matched, {})
             insert_hits(hits)
         return updates
 
@@ -419,7 +412,7 @@ class MatchProspects(Step):
         the one in flight. Returns the unit now in flight, or None."""
         future = None
         if unit:
-            updates = [u for u, _, _ in unit]
+            updates = [u for u, _, _, _ in unit]
             future = behind.submit(sf.update, self.obj, updates)
         if inflight:
             self.land(ctx, inflight)
@@ -431,7 +424,7 @@ class MatchProspects(Step):
         batch, unit, future = inflight
         if batch.closed:
             return
-        updates = [u for u, _, _ in unit]
+        updates = [u for u, _, _, _ in unit]
         with ctx.batch_part(batch, last=True):
             attempt = True
             try:
@@ -447,7 +440,7 @@ class MatchProspects(Step):
                 attempt = False
             outcome = account(batch, self.obj, updates[: len(results)], results)
             hits, written = [], {}
-            for index, (update, pk, key) in enumerate(unit):
+            for index, (update, pk, key, _) in enumerate(unit):
                 rid = update["Id"]
                 if index >= len(results):
                     hits.append((self.obj, pk, key, rid, failed_call, False))
@@ -458,7 +451,7 @@ class MatchProspects(Step):
                     written[rid] = {k: v for k, v in update.items() if k != "Id"}
             with transaction.atomic():
                 insert_hits(hits)
-                update_snapshots(written)
+                refresh_snapshots(self.obj, [record for _, _, _, record in unit], written)
 
     def settle(self, ctx, sf):
         """Every page was matched: each pending prospect takes its hits' outcome.
@@ -648,10 +641,11 @@ def insert_hits(hits):
         )
 
 
-# What scan mode's comparison needs of a prospect (`prospect_values`), read without model
-# instances.
+# What scan mode's comparison needs of a prospect (`person_values`), read without model
+# instances: its tags joined into names, its last visit as Salesforce takes it.
 LookedUp = namedtuple(
-    "LookedUp", "pk backend_id seq email_key tags scores temperature last_visit favorite"
+    "LookedUp",
+    "pk backend_id seq email_key tags_text scores temperature last_visit_text favorite",
 )
 
 
@@ -661,37 +655,43 @@ class ProspectLookup:
     The pending conditions are checked here, not in SQL: filtered there, SQLite walks the
     (sync_status, lifecycle) index over every pending prospect instead (see
     `ProspectQuerySet.pending_emails`). Values are read with one plain SELECT and converted
-    here (JSON text or already decoded, naive UTC or aware date-times), not through model
-    instances.
+    here (JSON text or already decoded, naive UTC text or aware date-times), not through
+    model instances.
     """
 
-    def __init__(self, side, max_attempts):
+    def __init__(self, side, max_attempts, tags_by_id):
         self.max_attempts = max_attempts
-        self.tags = {}  # JSON text of a tag list: the list (few distinct lists, many prospects)
+        self.tags_by_id = tags_by_id
+        self.tags = {}  # a tag list's JSON text: the names joined (few lists, many prospects)
         meta = Prospect._meta
         qn = connection.ops.quote_name
         columns = [
-            "id", "backend_id", "seq", "email_key", "tags", "scores", "temperature",
-            "last_visit", "favorite", "lifecycle", "sync_status", f"{side}_pending",
-            f"{side}_sync_attempts",
+            qn(meta.get_field(c).column)
+            for c in (
+                "id", "backend_id", "seq", "email_key", "tags", "scores", "temperature",
+                "last_visit", "favorite", "lifecycle", "sync_status", f"{side}_pending",
+                f"{side}_sync_attempts",
+            )
         ]  # fmt: skip
+        if connection.vendor == "sqlite":
+            # As text: a column declared datetime is otherwise parsed by the driver's
+            # converter (Python, per row), only to be formatted again here.
+            columns[7] = f"CAST({columns[7]} AS TEXT)"
         self.sql = "SELECT {} FROM {} WHERE {} IN ({{}})".format(
-            ", ".join(qn(meta.get_field(c).column) for c in columns),
-            qn(meta.db_table),
-            qn(meta.get_field("email_key").column),
+            ", ".join(columns), qn(meta.db_table), qn(meta.get_field("email_key").column)
         )
 
     def owners(self, keys):
         """{e-mail key: its pending prospect} (the newest by `seq` where several have it)."""
-        owners = {}
+        rows = {}
         keys = sorted(keys)
         with connection.cursor() as cursor:
             for start in range(0, len(keys), LOOKUP_CHUNK):
                 chunk = keys[start : start + LOOKUP_CHUNK]
                 cursor.execute(self.sql.format(", ".join(["%s"] * len(chunk))), chunk)
                 for row in cursor.fetchall():
-                    (pk, backend_id, seq, key, tags, scores, temperature, last_visit,
-                     favorite, lifecycle, status, pending, attempts) = row  # fmt: skip
+                    key, seq = row[3], row[2]
+                    lifecycle, status, pending, attempts = row[9:]
                     if not (
                         key
                         and lifecycle == Lifecycle.ACTIVE
@@ -700,24 +700,33 @@ class ProspectLookup:
                         and attempts < self.max_attempts
                     ):
                         continue
-                    kept = owners.get(key)
-                    if kept is not None and kept.seq > seq:
-                        continue
-                    owners[key] = LookedUp(
-                        pk, backend_id, seq, key, self.tag_list(tags), _json(scores), temperature,
-                        _aware(last_visit), favorite,
-                    )  # fmt: skip
-        return owners
+                    kept = rows.get(key)
+                    if kept is None or kept[2] <= seq:
+                        rows[key] = row
+        return {
+            key: LookedUp(
+                row[0],
+                row[1],
+                row[2],
+                key,
+                self.tags_text(row[4]),
+                _json(row[5]),
+                row[6],
+                sf_datetime(_aware(row[7])),
+                row[8],
+            )  # fmt: skip
+            for key, row in rows.items()
+        }
 
-    def tag_list(self, value):
-        if not isinstance(value, str):
-            return value
-        tags = self.tags.get(value)
-        if tags is None:
-            if len(self.tags) >= 4096:  # bounded memory
-                self.tags.clear()
-            tags = self.tags[value] = json.loads(value)
-        return tags
+    def tags_text(self, value):
+        text = self.tags.get(value) if isinstance(value, str) else None
+        if text is None:
+            text = join_tags(self.tags_by_id.get(t) for t in _json(value))
+            if isinstance(value, str):
+                if len(self.tags) >= 4096:  # bounded memory
+                    self.tags.clear()
+                self.tags[value] = text
+        return text
 
 
 def _json(value):

@@ -27,6 +27,7 @@ from syncapp.models import (
 EMAIL_RE = re.compile(r"^[^@\s;,'\"]+@[^@\s;,'\"]+\.[^@\s;,'\"]+$")
 TEMPERATURES = {"Hot", "Warm", "Cold"}
 PAGE_LIMIT_MAX = 1000
+LIFECYCLES = frozenset(Lifecycle.values)
 
 
 class BadRecord(ValueError):
@@ -68,7 +69,7 @@ def parse_prospect(item, tag_ids, score_ids):
         raise BadRecord("id is missing or not text")
     problems = []
     lifecycle = item.get("lifecycle") or Lifecycle.ACTIVE
-    if lifecycle not in Lifecycle.values:
+    if lifecycle not in LIFECYCLES:
         raise BadRecord(f"{backend_id}: unknown lifecycle {lifecycle!r}")
     email = item.get("email")
     email = email.strip() if isinstance(email, str) else ""
