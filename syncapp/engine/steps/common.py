@@ -1,10 +1,12 @@
 """What the data steps share: the SalesWings fields, value comparison, streaming helpers."""
 
 import datetime as dt
+import json
 import math
 from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.constants import OnConflict
 
 from syncapp.models import FieldMapping, TagDefinition
@@ -87,7 +89,14 @@ def same(current, desired):
 
 def changes(record, desired):
     """The fields of `desired` whose value differs from the queried `record`."""
-    return {k: v for k, v in desired.items() if not same(record.get(k), v)}
+    get = record.get
+    return {
+        k: v
+        for k, v in desired.items()
+        # The same value of the same type is the same (the usual case of a later cycle);
+        # anything else is compared by meaning.
+        if not ((current := get(k)) == v and type(current) is type(v)) and not same(current, v)
+    }
 
 
 def join_tags(names):
@@ -191,6 +200,12 @@ def _preparer(field, conn):
     ops = conn.ops
     if isinstance(field, models.JSONField):
         encoder = field.encoder
+        if (
+            encoder is None
+            and type(ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value
+        ):
+            # The base adapter is json.dumps(value, cls=None): called directly.
+            return lambda value: None if value is None else json.dumps(value)
         # What JSONField.get_db_prep_save does for a plain value: None is SQL NULL.
         return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
     if isinstance(field, models.DateTimeField):

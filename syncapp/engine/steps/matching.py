@@ -663,6 +663,7 @@ class ProspectLookup:
         self.max_attempts = max_attempts
         self.tags_by_id = tags_by_id
         self.tags = {}  # a tag list's JSON text: the names joined (few lists, many prospects)
+        self.scores = {}  # a scores object's JSON text: the object
         meta = Prospect._meta
         qn = connection.ops.quote_name
         columns = [
@@ -727,6 +728,16 @@ class ProspectLookup:
                     self.tags.clear()
                 self.tags[value] = text
         return text
+
+    def scores_of(self, value):
+        if not isinstance(value, str):
+            return _json(value)
+        scores = self.scores.get(value)
+        if scores is None:
+            if len(self.scores) >= 4096:  # bounded memory
+                self.scores.clear()
+            scores = self.scores[value] = json.loads(value)
+        return scores
 
 
 def _json(value):
