@@ -69,6 +69,8 @@ def same(current, desired):
     Salesforce answers numbers as floats, datetimes with milliseconds and `+0000`, empty text
     as null: compare meanings, not spellings, or a second cycle would rewrite everything.
     """
+    if current is None:  # an empty field (every record's first write): what the rules give
+        return desired is None or desired == "" or desired is False
     if desired is None or desired == "":
         return current is None or current == "" or current is False
     if isinstance(desired, bool):

@@ -1,0 +1,62 @@
+"""The value comparison the Match and Clean steps write by (`same`, `changes`): meanings, not
+spellings, as Salesforce answers them."""
+
+import pytest
+
+from syncapp.engine.steps.common import changes, same
+
+
+@pytest.mark.parametrize(
+    ("current", "desired", "expected"),
+    [
+        # An empty field holds nothing, false, or empty text; nothing else.
+        (None, None, True),
+        (None, "", True),
+        (None, False, True),
+        (None, 0, False),
+        (None, 0.0, False),
+        (None, "Hot", False),
+        (None, True, False),
+        ("", None, True),
+        (False, None, True),
+        # Booleans by truth, numbers by value (Salesforce answers floats).
+        (True, True, True),
+        (False, True, False),
+        (1, True, True),
+        (42.0, 42, True),
+        (42.5, 42, False),
+        ("42", 42, True),
+        ("x", 42, False),
+        (True, 1, False),
+        ("", 0, False),
+        # Date-times by instant, whatever the spelling; other text exactly.
+        ("2026-11-20T10:00:00.000+0000", "2026-11-20T10:00:00.000+00:00", True),
+        ("2026-11-20T11:00:00.000+0100", "2026-11-20T10:00:00+00:00", True),
+        ("2026-11-20T10:00:01.000+0000", "2026-11-20T10:00:00.000+00:00", False),
+        ("Trial;Pricing Page", "Trial;Pricing Page", True),
+        ("Trial", "trial", False),
+        ("Hot", "Warm", False),
+    ],
+)
+def test_same_compares_meanings(current, desired, expected):
+    assert same(current, desired) is expected
+
+
+def test_changes_keeps_only_the_fields_that_differ():
+    record = {
+        "Id": "00Q1",
+        "SW_Prospect_Id__c": "p_1",
+        "SW_Tags__c": None,
+        "SW_Last_Visit__c": "2026-11-20T10:00:00.000+0000",
+        "SW_Favorite__c": False,
+        "SW_Fit_Score__c": 7.0,
+    }
+    desired = {
+        "SW_Prospect_Id__c": "p_1",
+        "SW_Tags__c": "Blog",
+        "SW_Last_Visit__c": "2026-11-20T10:00:00.000+00:00",
+        "SW_Favorite__c": True,
+        "SW_Fit_Score__c": 7,
+        "SW_Temperature__c": None,
+    }
+    assert changes(record, desired) == {"SW_Tags__c": "Blog", "SW_Favorite__c": True}
