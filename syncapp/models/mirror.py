@@ -90,7 +90,9 @@ class ProspectQuerySet(models.QuerySet):
 
 class Prospect(models.Model):
     backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
-    email = models.CharField(max_length=254, blank=True, db_index=True)
+    # Not indexed: nothing looks prospects up by it (matching goes by `email_key`), and an
+    # index on random text made every upsert of GetProspects dearer.
+    email = models.CharField(max_length=254, blank=True)
     email_key = models.CharField(
         "e-mail for matching",
         max_length=254,

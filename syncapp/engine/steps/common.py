@@ -207,8 +207,17 @@ def _preparer(field, conn):
             encoder is None
             and type(ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value
         ):
-            # The base adapter is json.dumps(value, cls=None): called directly.
-            return lambda value: None if value is None else json.dumps(value)
+            # The base adapter is json.dumps(value, cls=None): called directly, and not at all
+            # for an empty list or object (the defaults of most rows).
+            return lambda value: (
+                None
+                if value is None
+                else "[]"
+                if value == [] and type(value) is list
+                else "{}"
+                if value == {} and type(value) is dict
+                else json.dumps(value)
+            )
         # What JSONField.get_db_prep_save does for a plain value: None is SQL NULL.
         return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
     if isinstance(field, models.DateTimeField):
