@@ -60,3 +60,25 @@ def test_changes_keeps_only_the_fields_that_differ():
         "SW_Temperature__c": None,
     }
     assert changes(record, desired) == {"SW_Tags__c": "Blog", "SW_Favorite__c": True}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-11-20 10:00:00",
+        "2026-11-20 10:00:00.123456",
+        "2026-11-20 10:00:00.999999",
+        "2026-11-20 10:00:00+01:00",
+        "2026-11-20T10:00:00+00:00",
+        None,
+        "",
+    ],
+)
+def test_scan_mode_reads_a_stored_last_visit_as_salesforce_takes_it(stored):
+    """Scan mode rewrites SQLite's text of a date-time directly: the same text as going
+    through a datetime (`sf_datetime`)."""
+    from syncapp.engine.steps.common import parse_datetime, sf_datetime
+    from syncapp.engine.steps.matching import _sf_text
+
+    expected = sf_datetime(parse_datetime(stored.replace(" ", "T", 1) if stored else stored))
+    assert _sf_text(stored) == expected

@@ -663,7 +663,6 @@ class ProspectLookup:
         self.max_attempts = max_attempts
         self.tags_by_id = tags_by_id
         self.tags = {}  # a tag list's JSON text: the names joined (few lists, many prospects)
-        self.scores = {}  # a scores object's JSON text: the object
         meta = Prospect._meta
         qn = connection.ops.quote_name
         columns = [
@@ -713,7 +712,7 @@ class ProspectLookup:
                 self.tags_text(row[4]),
                 _json(row[5]),
                 row[6],
-                sf_datetime(_aware(row[7])),
+                _sf_text(row[7]),
                 row[8],
             )  # fmt: skip
             for key, row in rows.items()
@@ -729,19 +728,22 @@ class ProspectLookup:
                 self.tags[value] = text
         return text
 
-    def scores_of(self, value):
-        if not isinstance(value, str):
-            return _json(value)
-        scores = self.scores.get(value)
-        if scores is None:
-            if len(self.scores) >= 4096:  # bounded memory
-                self.scores.clear()
-            scores = self.scores[value] = json.loads(value)
-        return scores
-
 
 def _json(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _sf_text(value):
+    """`sf_datetime` of a last visit as the look-up read it. SQLite's text of an aware value
+    is its naive UTC time, `YYYY-MM-DD HH:MM:SS[.ffffff]` (Django's adapter): rewritten as
+    Salesforce takes it without a datetime in between (milliseconds truncated, as
+    `isoformat` does). Anything else goes through `sf_datetime`."""
+    if isinstance(value, str) and value[10:11] == " " and value[19:20] in ("", "."):
+        if len(value) == 19:
+            return f"{value[:10]}T{value[11:19]}.000+00:00"
+        if len(value) == 26:
+            return f"{value[:10]}T{value[11:19]}.{value[20:23]}+00:00"
+    return sf_datetime(_aware(value))
 
 
 def _aware(value):
