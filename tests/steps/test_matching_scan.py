@@ -2,6 +2,7 @@
 
 import copy
 import itertools
+import threading
 import time
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import transaction
 from syncapp.engine.statuses import CycleStatus
 from syncapp.engine.steps import matching
 from syncapp.models import MatchScanHit, Prospect, SyncStatus, WorkflowOption
+from syncapp.salesforce.errors import TransientError
 from tests.fakes import IN_CHUNK, PAGE
 from tests.steps.expect import expected_people, held
 
@@ -252,3 +254,46 @@ def test_a_failed_call_in_scan_mode_keeps_its_prospects_pending_without_an_attem
     assert not Prospect.objects.filter(
         lifecycle="Active", sync_status=SyncStatus.NOT_PROCESSED
     ).exclude(email_key="")
+
+
+def test_two_calls_in_flight_each_settle_their_own_records(world, monkeypatch):
+    """A unit goes out as two parts on two threads: when one part's call fails as a whole, the
+    other part's records still count as written, and only the failed part's prospects stay
+    pending (without an attempt); the next cycle writes the rest."""
+    busier(world)
+    force(monkeypatch, True)
+    monkeypatch.setattr(matching, "COLLECTION_SIZE", 2)  # several calls a unit, two parts
+    real_update = world.sf.update
+    calls, lock = [], threading.Lock()
+
+    def every_other_lead_call_fails(obj, records):
+        # Decided per call, not through the fake's shared fault counter: the two parts run
+        # on two threads at once.
+        with lock:
+            calls.append((obj, [r["Id"] for r in records]))
+            fail = obj == "Lead" and sum(1 for o, _ in calls if o == "Lead") % 2 == 0
+        if fail:
+            raise TransientError("HTTP_503: still failing after the retries")
+        return real_update(obj, records)
+
+    world.sf.update = every_other_lead_call_fails
+    first = world.cycle()
+    step = first.step("MatchProspectsToLeads")
+    # The Match step's Lead calls: those before its first Contact call (Clean comes later).
+    match_calls = list(itertools.takewhile(lambda c: c[0] == "Lead", calls))
+    failed_ids = {i for n, (_, ids) in enumerate(match_calls, 1) if n % 2 == 0 for i in ids}
+    written_ids = {i for n, (_, ids) in enumerate(match_calls, 1) if n % 2 for i in ids}
+    assert len(match_calls) >= 2 and failed_ids and written_ids
+    assert step["modified"] == len(written_ids)
+    assert step["failed"] == len(failed_ids)
+    for rid in written_ids:
+        assert world.sf.get(rid)["SW_Prospect_Id__c"]
+    stuck = Prospect.objects.filter(lead_pending=True, lifecycle="Active").exclude(email_key="")
+    assert stuck.exists()
+    assert all(p.lead_sync_attempts == 0 and "not written" in p.last_error for p in stuck)
+
+    world.sf.update = real_update
+    second = world.cycle()
+    assert second.status == CycleStatus.COMPLETED, second.steps
+    for rid, values in expected_people(world.sf, world.sw).items():
+        assert held(world.sf.get(rid)) == values, rid
