@@ -340,7 +340,7 @@ class MatchProspects(Step):
         try:
             for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
                 with ctx.batch():
-                    waiting += self.match_page(page, lookup, tags, score_fields)
+                    waiting += self.match_page(page, lookup, score_fields)
                 cut = len(waiting) // COLLECTION_SIZE * COLLECTION_SIZE
                 if cut:
                     unit, waiting = waiting[:cut], waiting[cut:]
@@ -351,7 +351,7 @@ class MatchProspects(Step):
             if inflight:
                 current, inflight = inflight, None
                 self.land(ctx, current)
-            if self._failed(ctx):
+            if ctx.entry["batches_failed"]:  # a page or a unit failed: not every record seen
                 ctx.error(
                     f"{self.obj} statuses not settled: part of the scan failed (above), so "
                     "every prospect stays pending and the next cycle repeats the step (what "
@@ -368,11 +368,7 @@ class MatchProspects(Step):
                 behind.shutdown(wait=True, cancel_futures=True)
                 MatchScanHit.objects.filter(object=self.obj).delete()
 
-    @staticmethod
-    def _failed(ctx):
-        return ctx.entry["batches_failed"] > 0
-
-    def match_page(self, page, lookup, tags, score_fields):
+    def match_page(self, page, lookup, score_fields):
         """Match one page of records against their e-mails' pending prospects. Records already
         up to date are settled here (hits, snapshots); the others are returned as updates
         (update, prospect pk, e-mail key, record read) to be written."""
