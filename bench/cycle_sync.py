@@ -211,18 +211,22 @@ def run(args, port, server_pid=0):
     cpu0, server_cpu0 = time.process_time(), children_cpu_s(server_pid)
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
-    step_calls, step_seconds = {}, {}
+    step_calls, step_seconds, step_cpu = {}, {}, {}
     probes = 0.0  # the benchmark's own look-ups between steps: not part of the cycle
     while queue:
         job_id = queue.pop(0)
         p0 = time.perf_counter()
         c0 = api_used()  # the control endpoint: not an API call, ~10 ms
-        s0 = time.perf_counter()
+        org0 = children_cpu_s(server_pid)  # /proc reads: outside the step's time too
+        s0, own0 = time.perf_counter(), time.process_time()
         cycle_engine.run_step(job_id)
-        s1 = time.perf_counter()
+        s1, own = time.perf_counter(), time.process_time() - own0
+        org = children_cpu_s(server_pid) - org0
         name = AsyncJob.objects.get(pk=job_id).step
         step_calls[name] = step_calls.get(name, 0) + api_used() - c0
         step_seconds[name] = round(step_seconds.get(name, 0) + s1 - s0, 2)
+        was = step_cpu.get(name, (0, 0))
+        step_cpu[name] = (round(was[0] + own, 2), round(was[1] + org, 2))
         probes += (s0 - p0) + (time.perf_counter() - s1)
     wall = time.perf_counter() - t - probes
     cpu, server_cpu = time.process_time() - cpu0, children_cpu_s(server_pid) - server_cpu0
@@ -328,6 +332,7 @@ def run(args, port, server_pid=0):
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
         "api_calls_by_step": {k: v for k, v in step_calls.items() if v},
         "seconds_by_step": {k: v for k, v in step_seconds.items() if v >= 0.05},
+        "cpu_by_step": {k: v for k, v in step_cpu.items() if step_seconds[k] >= 0.05},
     }
 
 
