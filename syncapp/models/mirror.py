@@ -328,7 +328,6 @@ class MatchScanHit(models.Model):
 
     object = models.CharField(max_length=10)
     prospect_pk = models.BigIntegerField(help_text="The owning prospect's primary key.")
-    email_key = models.CharField(max_length=254)
     record_id = models.CharField(max_length=18)
     error = models.TextField(blank=True, help_text="Why the record's write failed.")
     attempt = models.BooleanField(
@@ -341,7 +340,6 @@ class MatchScanHit(models.Model):
         verbose_name = "match scan hit"
         indexes = [
             models.Index(fields=["object", "prospect_pk"], name="matchhit_obj_prospect"),
-            models.Index(fields=["object", "email_key"], name="matchhit_obj_email"),
         ]
 
     def __str__(self):

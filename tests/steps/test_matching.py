@@ -254,3 +254,24 @@ def test_activities_become_sw_activity_records_linked_to_lead_and_contact(world)
     mark = len(world.sf.writes)
     world.cycle()
     assert len(world.sf.writes) == mark  # written once
+
+
+def test_an_older_prospects_activities_link_to_the_records_a_newer_one_took_over(world):
+    # A newer prospect has Ada's e-mail: it owns her Lead and Contact now. The older one's
+    # activities still go to those records (found through the newer one's matches).
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    world.sw.put_prospect(id="p_ada2", email="ADA@example.com", temperature="Warm")
+    world.sw.put_activity(
+        id="act_old", prospectId="p_ada", type="page_visit", occurredAt="2026-11-26T09:00:00Z"
+    )
+
+    cycle = world.cycle()
+
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    (activity,) = world.sf.db["SW_Activity__c"].values()
+    assert activity["SW_Prospect_Id__c"] == "p_ada"
+    assert activity["Lead__c"] == world.ids["ada_lead"]
+    assert activity["Contact__c"] == world.ids["ada_contact"]
+    assert world.sf.get(world.ids["ada_lead"])["SW_Prospect_Id__c"] == "p_ada2"

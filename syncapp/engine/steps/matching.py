@@ -336,7 +336,7 @@ class MatchProspects(Step):
         lookup = ProspectLookup(self.side, ctx.options.max_sync_attempts, tags)
         behind = ThreadPoolExecutor(2, thread_name_prefix="sf-write-behind")
         inflight = None
-        waiting = []  # (update, prospect pk, e-mail key, record) not yet filling a whole call
+        waiting = []  # (update, prospect pk, record) not yet filling a whole call
         try:
             for page in chunked(sf.query(statement, read_ahead=True), QUERY_PAGE):
                 with ctx.batch():
@@ -371,7 +371,7 @@ class MatchProspects(Step):
     def match_page(self, page, lookup, score_fields):
         """Match one page of records against their e-mails' pending prospects. Records already
         up to date are settled here (hits, snapshots); the others are returned as updates
-        (update, prospect pk, e-mail key, record read) to be written."""
+        (update, prospect pk, record read) to be written."""
         keyed = [((r.get("Email") or "").lower(), r) for r in page]
         owners = lookup.owners({k for k, _ in keyed if k})
         if not owners:
@@ -394,9 +394,9 @@ class MatchProspects(Step):
                 )
             diff = changes(record, want)
             if diff:
-                updates.append(({"Id": record["Id"], **diff}, prospect.pk, key, record))
+                updates.append(({"Id": record["Id"], **diff}, prospect.pk, record))
             else:
-                hits.append((self.obj, prospect.pk, key, record["Id"], "", False))
+                hits.append((self.obj, prospect.pk, record["Id"], "", False))
                 matched.append(record)
         with transaction.atomic():
             refresh_snapshots(self.obj, matched, {})
@@ -413,7 +413,7 @@ class MatchProspects(Step):
         """
         parts = []
         if unit:
-            updates = [u for u, _, _, _ in unit]
+            updates = [u for u, _, _ in unit]
             half = len(updates) // 2 // COLLECTION_SIZE * COLLECTION_SIZE
             for start, end in ((0, half), (half, len(updates))) if half else ((0, len(updates)),):
                 parts.append((start, behind.submit(sf.update, self.obj, updates[start:end])))
@@ -427,7 +427,7 @@ class MatchProspects(Step):
         batch, unit, parts = inflight
         if batch.closed:
             return
-        updates = [u for u, _, _, _ in unit]
+        updates = [u for u, _, _ in unit]
         with ctx.batch_part(batch, last=True):
             results = [None] * len(updates)
             not_written = {}  # index of a record in a call that failed as a whole: why
@@ -451,18 +451,18 @@ class MatchProspects(Step):
                 batch, self.obj, [updates[i] for i in done], [results[i] for i in done]
             )
             hits, written = [], {}
-            for index, (update, pk, key, _) in enumerate(unit):
+            for index, (update, pk, _) in enumerate(unit):
                 rid = update["Id"]
                 if index in not_written:
-                    hits.append((self.obj, pk, key, rid, not_written[index], False))
+                    hits.append((self.obj, pk, rid, not_written[index], False))
                     continue
                 error = outcome.get(rid)
-                hits.append((self.obj, pk, key, rid, error or "", bool(error)))
+                hits.append((self.obj, pk, rid, error or "", bool(error)))
                 if error is None:
                     written[rid] = {k: v for k, v in update.items() if k != "Id"}
             with transaction.atomic():
                 insert_hits(hits)
-                refresh_snapshots(self.obj, [record for _, _, _, record in unit], written)
+                refresh_snapshots(self.obj, [record for _, _, record in unit], written)
 
     def settle(self, ctx, sf):
         """Every page was matched: each pending prospect takes its hits' outcome.
@@ -571,10 +571,15 @@ class MatchProspects(Step):
         links = {pk: min(ids[pk]) if ids.get(pk) else None for pk, _, _ in rows}
         orphans = {key: pk for pk, key, _ in rows if links[pk] is None}
         if orphans:
-            for key, rid in MatchScanHit.objects.filter(
-                object=self.obj, email_key__in=list(orphans)
-            ).values_list("email_key", "record_id"):
-                pk = orphans[key]
+            # The hits of the other prospects with these e-mails (the hits table is not
+            # indexed by e-mail: that index cost more than half of every hit's insert).
+            keys = dict(
+                Prospect.objects.filter(email_key__in=list(orphans)).values_list("pk", "email_key")
+            )
+            for owner, rid in MatchScanHit.objects.filter(
+                object=self.obj, prospect_pk__in=list(keys)
+            ).values_list("prospect_pk", "record_id"):
+                pk = orphans[keys[owner]]
                 links[pk] = rid if links[pk] is None else min(links[pk], rid)
         return links
 
@@ -646,8 +651,7 @@ def insert_hits(hits):
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {connection.ops.quote_name(table)} "
-            "(object, prospect_pk, email_key, record_id, error, attempt) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
+            "(object, prospect_pk, record_id, error, attempt) VALUES (%s, %s, %s, %s, %s)",
             hits,
         )
 
