@@ -11,7 +11,8 @@ Side by side in one run, on a fresh database of its own (a temporary SWSTUDIO_VA
    bench_probes_s), CPU time of this process and of the sandbox's processes, API calls (the
    sandbox's counter), records written, Python peak memory
    (tracemalloc, this process only: the sandbox runs in gunicorn), API calls and seconds by
-   step (--profile: cProfile of the cycle, --profile-out FILE: its stats saved too);
+   step, CPU seconds by step of this process and of the sandbox (cpu_by_step) (--profile:
+   cProfile of the cycle, --profile-out FILE: its stats saved too);
 3. the sandbox's raw collection capacity, two ways: the same client updating a sample of
    Leads 200 a call, one field each; and the cycle's own writes replayed (every record the
    Match steps wrote, the same fields and values, read back first, untimed), 200 a call;
