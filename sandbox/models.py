@@ -131,7 +131,8 @@ class SandboxSettings(models.Model):
         default=0.0,
         validators=RATE,
         help_text="Share (0-1) of the prospect items of GET /prospects served malformed (not "
-        "an object, no id, or a bad seq), chosen by a stable hash of the prospect's id and seq.",
+        "an object, no id, a bad seq, or NaN scores), chosen by a stable hash of the "
+        "prospect's id and seq.",
     )
     auto_churn = models.BooleanField(
         default=True,

@@ -48,7 +48,11 @@ def prospect_json(p):
     }
 
 
-MALFORMED_KINDS = ("not_object", "no_id", "bad_seq")
+# How an item is served malformed. The first three make the item unusable (the sync skips
+# it); `nan_score` is a usable item whose scores are NaN, which Python's JSON parser reads as
+# a float (the sync stores the item without them).
+MALFORMED_KINDS = ("not_object", "no_id", "bad_seq", "nan_score")
+UNUSABLE_KINDS = MALFORMED_KINDS[:3]
 
 
 def malformed_kind(p, rate):
@@ -67,6 +71,8 @@ def malformed_json(p, kind):
     item = prospect_json(p)
     if kind == "no_id":
         del item["id"]
+    elif kind == "nan_score":
+        item["scores"] = dict.fromkeys(item["scores"] or ["engagement"], float("nan"))
     else:
         item["seq"] = str(p.seq)
     return item

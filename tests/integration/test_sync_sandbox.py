@@ -190,10 +190,16 @@ def test_malformed_backend_items_over_http_are_failed_records_and_the_rest_syncs
     last_seq = SwProspect.objects.aggregate(Max("seq"))["seq__max"]
     assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == last_seq
     served = list(SwProspect.objects.filter(lifecycle="Active"))
-    bad = {p.id for p in served if sw_views.malformed_kind(p, 0.2)}
+    kinds = {p.id: sw_views.malformed_kind(p, 0.2) for p in served}
+    bad = {i for i, kind in kinds.items() if kind in sw_views.UNUSABLE_KINDS}
     stored = set(Prospect.objects.values_list("backend_id", flat=True))
     assert bad and not bad & stored
     assert {p.id for p in served} - bad <= stored
+    # Items whose scores came as NaN are stored without them, with the reason.
+    nan = {i for i, kind in kinds.items() if kind == "nan_score"}
+    assert nan and nan <= stored
+    assert not any(p.scores for p in Prospect.objects.filter(backend_id__in=nan))
+    assert "is not a finite number" in " ".join(step["errors"])
     for name in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
         assert cycle.step(name)["status"] == StepStatus.COMPLETED, cycle.steps
     assert any(p.lead_pending is False for p in Prospect.objects.all())

@@ -165,3 +165,57 @@ def test_malformed_activities_are_counted_and_the_rest_goes_on(world):
     assert step["failed"] == 1 and "not a JSON object" in " ".join(step["errors"])
     assert Activity.objects.filter(backend_id="a_ok").exists()
     assert int(SyncCursor.get(SyncCursor.ACTIVITIES)) == world.sw.activity_rows[-1][0]
+
+
+def test_scores_that_are_not_finite_numbers_are_refused_and_the_page_is_stored(world):
+    # Python's JSON parser reads NaN, Infinity and 1e999 (infinite): none is a score, and none
+    # can be stored as JSON (SQLite's JSON_VALID and PostgreSQL's jsonb refuse them).
+    world.sw.put_prospect(
+        id="p_nan", email="nan@example.com", scores={"engagement": float("nan"), "fit": 3}
+    )
+    world.sw.put_prospect(id="p_inf", email="inf@example.com", scores={"fit": float("inf")})
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED, step
+    assert step["failed"] == 2
+    errors = " | ".join(step["errors"])
+    assert "score engagement is not a finite number" in errors
+    assert "score fit is not a finite number" in errors
+    assert Prospect.objects.get(backend_id="p_nan").scores == {"fit": 3}
+    assert Prospect.objects.get(backend_id="p_inf").scores == {}
+    assert Prospect.objects.filter(backend_id="p_ada").exists()  # the rest of the page
+
+
+def test_a_favourite_that_is_not_a_boolean_is_refused_not_read_as_true(world):
+    # bool("false") is True: the text would have made the prospect a favourite.
+    world.sw.put_prospect(id="p_fav", email="fav@example.com", favorite="false")
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspects")
+    assert step["failed"] == 1, step
+    assert "p_fav: favorite is not true or false: 'false'" in " ".join(step["errors"])
+    assert Prospect.objects.get(backend_id="p_fav").favorite is False
+
+
+def test_activity_details_json_cannot_store_are_a_failed_record(world):
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    for aid, details in (("a_nan", {"depth": float("nan")}), ("a_ok", {"depth": 3})):
+        world.sw.put_activity(
+            id=aid,
+            prospectId="p_ada",
+            type="page_visit",
+            occurredAt="2026-11-01T10:00:00+00:00",
+            details=details,
+        )
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspectPages")
+    assert step["failed"] == 1, step
+    assert "a_nan: details hold a value JSON cannot store" in " ".join(step["errors"])
+    assert list(Activity.objects.values_list("backend_id", flat=True)) == ["a_ok"]

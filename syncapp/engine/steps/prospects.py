@@ -4,6 +4,8 @@ Each page is fetched (network, no transaction), then written with its cursor in 
 transaction: a crash between pages repeats at most one page, it never skips one.
 """
 
+import json
+import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,8 +105,16 @@ def parse_prospect(item, tag_ids, score_ids):
             problems.append(f"unknown score {str(key)[:40]!r}")
         elif not isinstance(value, int | float) or isinstance(value, bool):
             problems.append(f"score {key} is not a number")
+        elif not math.isfinite(value):
+            # Python's JSON parser reads NaN, Infinity and 1e999; JSON cannot store them
+            # (SQLite's JSON_VALID and PostgreSQL's jsonb refuse the whole page).
+            problems.append(f"score {key} is not a finite number")
         else:
             scores[key] = value
+    favorite = item.get("favorite")
+    if favorite is not None and not isinstance(favorite, bool):
+        problems.append(f"favorite is not true or false: {str(favorite)[:20]!r}")
+        favorite = False
     fields = {
         "backend_id": backend_id,
         "seq": _seq(item),
@@ -116,7 +126,7 @@ def parse_prospect(item, tag_ids, score_ids):
         "merged_into": _text(item, "mergedInto", 80),
         "temperature": temperature,
         "last_visit": _dt(item, "lastVisit"),
-        "favorite": bool(item.get("favorite")),
+        "favorite": bool(favorite),
         "assignee": _text(item, "assignee", 254),
         "tags": sorted(set(tags)),
         "scores": scores,
@@ -266,6 +276,10 @@ def parse_activity(item):
     details = item.get("details") or {}
     if not isinstance(details, dict):
         raise BadRecord(f"{backend_id}: details is not an object")
+    try:
+        json.dumps(details, allow_nan=False)
+    except ValueError as exc:  # NaN or Infinity somewhere: JSON cannot store the details
+        raise BadRecord(f"{backend_id}: details hold a value JSON cannot store ({exc})") from exc
     prospect_id = item.get("prospectId")
     if not isinstance(prospect_id, str) or not prospect_id:
         raise BadRecord(f"{backend_id}: prospectId is missing")
