@@ -209,15 +209,7 @@ def _preparer(field, conn):
         ):
             # The base adapter is json.dumps(value, cls=None): called directly, and not at all
             # for an empty list or object (the defaults of most rows).
-            return lambda value: (
-                None
-                if value is None
-                else "[]"
-                if value == [] and type(value) is list
-                else "{}"
-                if value == {} and type(value) is dict
-                else json.dumps(value)
-            )
+            return _json_text
         # What JSONField.get_db_prep_save does for a plain value: None is SQL NULL.
         return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
     if isinstance(field, models.DateTimeField):
@@ -227,13 +219,45 @@ def _preparer(field, conn):
             return slow
         # SQLite stores an aware value as its naive UTC text (Django's adapter: make_naive in
         # the connection's zone, then str()); a value already in UTC, the usual case, is
-        # written so without Django's checks. Anything else goes through Django.
-        return lambda value: (
-            value.replace(tzinfo=None).isoformat(" ")
-            if type(value) is dt.datetime and value.tzinfo is dt.UTC
-            else slow(value)
-        )
+        # written so without Django's checks (its text without the "+00:00"). Anything else
+        # goes through Django. The last value is remembered: a column often holds one value
+        # for a whole batch (a fetch time).
+        last = [None, None]
+
+        def utc_text(value):
+            if value is last[0]:
+                return last[1]
+            if type(value) is dt.datetime and value.tzinfo is dt.UTC:
+                text = value.isoformat(" ")[:-6]
+            else:
+                text = slow(value)
+            last[:] = value, text
+            return text
+
+        return utc_text
     return lambda value: field.get_db_prep_save(value, conn)
+
+
+_quote = json.encoder.encode_basestring_ascii  # json.dumps' own quoting of a string
+_INT_TEXT = {int: int.__repr__}  # by exact type: a bool is an int that json.dumps spells true
+
+
+def _json_text(value):
+    """json.dumps(value), with shortcuts for the usual values, spelled exactly as json.dumps
+    spells them: None (SQL NULL), an empty list or object, a list of strings (tag ids), an
+    object of integers by text keys (scores)."""
+    if value is None:
+        return None
+    kind = type(value)
+    try:
+        if kind is list:
+            return "[" + ", ".join(map(_quote, value)) + "]"
+        if kind is dict:
+            items = [_quote(k) + ": " + _INT_TEXT[type(v)](v) for k, v in value.items()]
+            return "{" + ", ".join(items) + "}"
+    except (TypeError, KeyError):  # something else inside: json.dumps spells it
+        pass
+    return json.dumps(value)
 
 
 def _prepared(fields, rows):
