@@ -329,6 +329,25 @@ def insert_rows(model, rows, *, unique_fields=(), update_fields=None):
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname in rows[0]]
+    defaults = {f.attname: f.get_default() for f in fields if not f.primary_key}
+    names = [f.attname for f in fields]
+    # A row's values in field order, missing ones from the defaults: a dict merge and an
+    # itemgetter, both in C (a Python loop over the fields cost more than the INSERT).
+    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    insert_values(
+        model,
+        names,
+        (pick({**defaults, **row}) for row in rows),
+        unique_fields=unique_fields,
+        update_fields=update_fields,
+    )
+
+
+def insert_values(model, names, rows, *, unique_fields=(), update_fields=None):
+    """`insert_rows` for rows already in column order: each row holds the values of the
+    fields `names` (attribute names; every field the model has no default for among them)."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
     qn = connection.ops.quote_name
     on_conflict = None
     if unique_fields:
@@ -346,11 +365,8 @@ def insert_rows(model, rows, *, unique_fields=(), update_fields=None):
         )
         or "",
     )
-    defaults = {f.attname: f.get_default() for f in fields if not f.primary_key}
-    names = [f.attname for f in fields]
-    # A row's values in field order, missing ones from the defaults: a dict merge and an
-    # itemgetter, both in C (a Python loop over the fields cost more than the INSERT).
-    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-    values = _prepared(fields, (pick({**defaults, **row}) for row in rows))
+    values = _prepared(fields, rows)
+    if not values:
+        return
     with connection.cursor() as cursor:
         cursor.executemany(sql.rstrip(), values)

@@ -39,7 +39,7 @@ from syncapp.engine.steps.common import (
     changes,
     chunked,
     describe_failure,
-    insert_rows,
+    insert_values,
     join_tags,
     keyset,
     person_score_fields,
@@ -72,6 +72,9 @@ SCAN_MIN_IN_CALLS = 3
 LOOKUP_CHUNK = 900
 
 
+SNAPSHOT_COLUMNS = ["salesforce_id", "object", *RecordSnapshot.SF_FIELDS]
+
+
 def refresh_snapshots(obj, records, written):
     """Keep the send-up's snapshot in step with what the sync itself wrote.
 
@@ -82,17 +85,22 @@ def refresh_snapshots(obj, records, written):
     One prepared upsert per set of touched fields.
     """
     by_fields = defaultdict(list)
+    snapshot_fields = RecordSnapshot.SF_FIELDS.items()
+    row_of = RecordSnapshot.row_of
     for record in records:
-        diff = written.get(record["Id"])
-        attrs = tuple(a for a, f in RecordSnapshot.SF_FIELDS.items() if f in diff) if diff else ()
-        by_fields[attrs].append(record | diff if diff else record)
+        rid = record["Id"]
+        diff = written.get(rid)
+        if diff:
+            attrs = tuple(a for a, f in snapshot_fields if f in diff)
+            record = record | diff
+        else:
+            attrs = ()
+        by_fields[attrs].append([rid, obj, *row_of(record)])
     for attrs, rows in by_fields.items():
-        insert_rows(
+        insert_values(
             RecordSnapshot,
-            [
-                {"salesforce_id": r["Id"], "object": obj, **RecordSnapshot.values_of(r)}
-                for r in rows
-            ],
+            SNAPSHOT_COLUMNS,
+            rows,
             unique_fields=["salesforce_id"],
             update_fields=list(attrs) or None,
         )
