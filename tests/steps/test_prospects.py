@@ -1,5 +1,7 @@
 """GetProspects and GetProspectPages: cursors, full reads, bad input."""
 
+import datetime as dt
+
 import pytest
 
 from syncapp.engine.statuses import StepStatus
@@ -186,6 +188,36 @@ def test_scores_that_are_not_finite_numbers_are_refused_and_the_page_is_stored(w
     assert Prospect.objects.get(backend_id="p_nan").scores == {"fit": 3}
     assert Prospect.objects.get(backend_id="p_inf").scores == {}
     assert Prospect.objects.filter(backend_id="p_ada").exists()  # the rest of the page
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("9999-12-31T23:59:59-05:00", "lastVisit is out of range"),  # past UTC's year 9999
+        ("0001-01-01T00:00:00+05:00", "lastVisit is out of range"),  # before UTC's year 1
+        ("2026-13-01T00:00:00Z", "lastVisit is not an ISO 8601 date-time"),
+    ],
+)
+def test_a_date_time_out_of_range_skips_its_prospect_and_the_page_is_stored(world, value, message):
+    world.sw.put_prospect(id="p_dt", email="dt@example.com", lastVisit=value)
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED, step
+    assert step["failed"] == 1
+    assert f"Prospect skipped: {message}" in " ".join(step["errors"])
+    assert not Prospect.objects.filter(backend_id="p_dt").exists()
+    assert Prospect.objects.filter(backend_id="p_ada").exists()  # the rest of the page
+
+
+def test_date_times_with_an_offset_are_stored_in_utc(world):
+    world.sw.put_prospect(id="p_tz", email="tz@example.com", lastVisit="2026-11-27T10:00:00+02:00")
+
+    world.cycle()
+
+    visit = Prospect.objects.get(backend_id="p_tz").last_visit
+    assert visit == dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
 
 
 def test_a_favourite_that_is_not_a_boolean_is_refused_not_read_as_true(world):

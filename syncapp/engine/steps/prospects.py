@@ -4,6 +4,7 @@ Each page is fetched (network, no transaction), then written with its cursor in 
 transaction: a crash between pages repeats at most one page, it never skips one.
 """
 
+import datetime as dt
 import json
 import math
 import re
@@ -53,10 +54,19 @@ def _seq(item):
 
 
 def _dt(item, key):
+    """The date-time `key` of a backend item, in UTC (stored and written so)."""
     try:
-        return parse_datetime(item.get(key))
+        value = parse_datetime(item.get(key))
     except (TypeError, ValueError) as exc:
         raise BadRecord(f"{key} is not an ISO 8601 date-time") from exc
+    if value is None:
+        return None
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        # 9999-12-31T23:00-05:00 is past the last UTC date-time (Python's year 9999): left
+        # to the database layer, it failed its whole page, every cycle.
+        raise BadRecord(f"{key} is out of range: {item.get(key)!r}") from exc
 
 
 def parse_prospect(item, tag_ids, score_ids):
