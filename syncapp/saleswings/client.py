@@ -50,6 +50,9 @@ class ClientConfig:
     retry_max_delay: float = 30.0
 
 
+MAX_SEQ = 2**63 - 1  # change numbers are stored as 64-bit integers
+
+
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -194,6 +197,8 @@ class SalesWingsClient:
         has_more = body.get("hasMore")
         if not _is_int(next_since) or not isinstance(has_more, bool):
             raise BadResponse(f"{what}: the answer has no integer nextSince or boolean hasMore")
+        if next_since > MAX_SEQ:
+            raise BadResponse(f"{what}: nextSince {next_since} is past 2**63 - 1")
         if next_since < since:
             raise BadResponse(f"{what}: nextSince {next_since} went back from since {since}")
         return Page(items=items, next_since=next_since, has_more=has_more)

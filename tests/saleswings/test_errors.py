@@ -93,6 +93,8 @@ def test_a_refused_token_is_an_auth_error(sw_settings, backend, db):
         ("/prospects", {"prospects": {"id": "p_1"}, "nextSince": 12, "hasMore": False}),
         ("/prospects", {"nextSince": 12, "hasMore": False}),
         ("/prospects", {"prospects": [], "nextSince": 12, "hasMore": "no"}),
+        # Past what a 64-bit change number holds: it could never be stored as the cursor.
+        ("/prospects", {"prospects": [], "nextSince": 2**63, "hasMore": False}),
         ("/account", {"account": {"name": "no id"}}),
         ("/logs", {"accepted": "all"}),
     ],

@@ -47,3 +47,20 @@ def test_malformed_definitions_are_counted_and_the_rest_kept(world):
     step = cycle.step("GetTags")
     assert step["failed"] == 2
     assert TagDefinition.objects.filter(backend_id="tag_ok").exists()
+
+
+def test_definitions_the_database_would_refuse_are_skipped_or_cleaned(world):
+    # An id longer than the column or holding NUL cannot be stored (PostgreSQL refuses NUL in
+    # text): skipped. A NUL in a name or description is dropped from it.
+    world.sw.tag_list = [
+        {"id": "t" * 81, "name": "Too long"},
+        {"id": "tag_\x00", "name": "NUL id"},
+        {"id": "tag_ok", "name": "O\x00K", "description": "fine\x00"},
+    ]
+    cycle = world.cycle()
+    step = cycle.step("GetTags")
+    assert step["failed"] == 2, step
+    assert "Malformed tag definition skipped" in " ".join(step["errors"])
+    assert list(TagDefinition.objects.values_list("backend_id", "name", "description")) == [
+        ("tag_ok", "OK", "fine")
+    ]

@@ -211,6 +211,40 @@ def test_a_date_time_out_of_range_skips_its_prospect_and_the_page_is_stored(worl
     assert Prospect.objects.filter(backend_id="p_ada").exists()  # the rest of the page
 
 
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"seq": 2**64}, "seq is out of range"),
+        ({"firstName": "Ann\x00"}, "firstName holds a NUL character"),
+        ({"assignee": "a\x00b"}, "assignee holds a NUL character"),
+        ({"id": "p_\x00"}, "holds a NUL character"),
+    ],
+)
+def test_items_the_database_would_refuse_skip_their_prospect_not_the_page(world, item, message):
+    # Each used to fail its whole page in the database (an integer past 64 bits; a NUL
+    # character, which PostgreSQL refuses in text), and the page failed again every cycle.
+    world.sw.put_raw({"id": "p_bad", "seq": next(world.sw.seq), "email": "bad@example.com", **item})
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspects")
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED, step
+    assert step["failed"] == 1
+    assert message in " ".join(step["errors"])
+    assert not Prospect.objects.filter(email="bad@example.com").exists()
+    assert Prospect.objects.filter(backend_id="p_ada").exists()  # the rest of the page
+
+
+def test_an_e_mail_holding_nul_is_malformed_and_matches_nobody(world):
+    world.sw.put_prospect(id="p_nul", email="ada\x00@example.com")
+
+    cycle = world.cycle()
+
+    assert "malformed e-mail" in " ".join(cycle.step("GetProspects")["errors"])
+    prospect = Prospect.objects.get(backend_id="p_nul")
+    assert (prospect.email, prospect.email_key) == ("ada\ufffd@example.com", "")
+
+
 def test_date_times_with_an_offset_are_stored_in_utc(world):
     world.sw.put_prospect(id="p_tz", email="tz@example.com", lastVisit="2026-11-27T10:00:00+02:00")
 
@@ -236,7 +270,11 @@ def test_activity_details_json_cannot_store_are_a_failed_record(world):
     options = StudioOptions.load()
     options.activity_sync = True
     options.save()
-    for aid, details in (("a_nan", {"depth": float("nan")}), ("a_ok", {"depth": 3})):
+    for aid, details in (
+        ("a_nan", {"depth": float("nan")}),
+        ("a_nul", {"path": ["/a", "/b\x00"]}),
+        ("a_ok", {"depth": 3, "note": "C:\\u0000 is only text"}),
+    ):
         world.sw.put_activity(
             id=aid,
             prospectId="p_ada",
@@ -248,6 +286,7 @@ def test_activity_details_json_cannot_store_are_a_failed_record(world):
     cycle = world.cycle()
 
     step = cycle.step("GetProspectPages")
-    assert step["failed"] == 1, step
+    assert step["failed"] == 2, step
     assert "a_nan: details hold a value JSON cannot store" in " ".join(step["errors"])
+    assert "a_nul: details hold a NUL character" in " ".join(step["errors"])
     assert list(Activity.objects.values_list("backend_id", flat=True)) == ["a_ok"]

@@ -15,12 +15,14 @@ def _parse(items, batch, kind):
     good = {}
     for item in items:
         batch.examined += 1
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            batch.record_failure(f"Malformed {kind} definition skipped: {str(item)[:120]}")
+        ident = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(ident, str) or not ident or len(ident) > 80 or "\x00" in ident:
+            batch.record_failure(f"Malformed {kind} definition skipped: {str(item)[:120]!r}")
             continue
-        good[item["id"]] = {
-            "name": str(item.get("name") or item["id"])[:255],
-            "description": str(item.get("description") or ""),
+        # A NUL character is valid JSON but PostgreSQL refuses it in text: dropped.
+        good[ident] = {
+            "name": str(item.get("name") or ident).replace("\x00", "")[:255],
+            "description": str(item.get("description") or "").replace("\x00", ""),
         }
     return good
 

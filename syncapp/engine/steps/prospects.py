@@ -37,19 +37,38 @@ class BadRecord(ValueError):
     pass
 
 
+MAX_SEQ = 2**63 - 1  # the largest value a BigIntegerField holds
+
+
 def _text(item, key, limit):
     value = item.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise BadRecord(f"{key} is not text")
+    if "\x00" in value:  # valid JSON ("\u0000"), but PostgreSQL refuses it in text
+        raise BadRecord(f"{key} holds a NUL character")
     return value[:limit]
+
+
+def _has_nul(value):
+    """Whether a NUL character is anywhere in a JSON value (valid JSON, "\\u0000", but
+    PostgreSQL refuses it in text and jsonb)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_nul, value))
+    return False
 
 
 def _seq(item):
     seq = item.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise BadRecord("seq is missing or not a non-negative integer")
+    if seq > MAX_SEQ:  # the database refused it, failing the whole page every cycle
+        raise BadRecord(f"seq is out of range: {seq}")
     return seq
 
 
@@ -79,13 +98,18 @@ def parse_prospect(item, tag_ids, score_ids):
     backend_id = item.get("id")
     if not isinstance(backend_id, str) or not backend_id or len(backend_id) > 80:
         raise BadRecord("id is missing or not text")
+    if _has_nul(backend_id):
+        raise BadRecord(f"id {backend_id!r} holds a NUL character")
     problems = []
     lifecycle = item.get("lifecycle") or Lifecycle.ACTIVE
     if lifecycle not in LIFECYCLES:
         raise BadRecord(f"{backend_id}: unknown lifecycle {lifecycle!r}")
     email = item.get("email")
     email = email.strip() if isinstance(email, str) else ""
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    nul = "\x00" in email  # no address holds one, and PostgreSQL cannot store it
+    if nul:
+        email = email.replace("\x00", "\ufffd")
+    if nul or not EMAIL_RE.match(email) or len(email) > 254:
         if lifecycle == Lifecycle.ACTIVE:
             problems.append(f"missing or malformed e-mail {email[:80]!r}")
         email_key = ""
@@ -277,6 +301,8 @@ def parse_activity(item):
     backend_id = item.get("id")
     if not isinstance(backend_id, str) or not backend_id or len(backend_id) > 80:
         raise BadRecord("id is missing or not text")
+    if _has_nul(backend_id):
+        raise BadRecord(f"id {backend_id!r} holds a NUL character")
     kind = item.get("type")
     if kind not in ActivityType.values:
         raise BadRecord(f"{backend_id}: unknown type {str(kind)[:30]!r}")
@@ -290,9 +316,11 @@ def parse_activity(item):
         json.dumps(details, allow_nan=False)
     except ValueError as exc:  # NaN or Infinity somewhere: JSON cannot store the details
         raise BadRecord(f"{backend_id}: details hold a value JSON cannot store ({exc})") from exc
+    if _has_nul(details):  # PostgreSQL's jsonb refuses it
+        raise BadRecord(f"{backend_id}: details hold a NUL character")
     prospect_id = item.get("prospectId")
-    if not isinstance(prospect_id, str) or not prospect_id:
-        raise BadRecord(f"{backend_id}: prospectId is missing")
+    if not isinstance(prospect_id, str) or not prospect_id or _has_nul(prospect_id):
+        raise BadRecord(f"{backend_id}: prospectId is missing or malformed")
     return prospect_id, {
         "backend_id": backend_id,
         "seq": _seq(item),
