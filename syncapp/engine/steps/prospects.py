@@ -26,6 +26,7 @@ from syncapp.models import (
     SyncStatus,
     TagDefinition,
 )
+from syncapp.saleswings.client import MAX_SEQ
 
 EMAIL_RE = re.compile(r"^[^@\s;,'\"]+@[^@\s;,'\"]+\.[^@\s;,'\"]+$")
 TEMPERATURES = {"Hot", "Warm", "Cold"}
@@ -35,9 +36,6 @@ LIFECYCLES = frozenset(Lifecycle.values)
 
 class BadRecord(ValueError):
     pass
-
-
-MAX_SEQ = 2**63 - 1  # the largest value a BigIntegerField holds
 
 
 def _text(item, key, limit):
