@@ -98,8 +98,11 @@ def progress_json(cycle):
         return None
     steps = cycle.steps
     done = sum(1 for s in steps if s["status"] in FINAL_STEP_STATUSES)
-    current = next((s for s in steps if s["status"] == StepStatus.PROCESSING), None)
-    current = current or next((s for s in steps if s["status"] == StepStatus.QUEUED), None)
+    # Steps of a parallel group run side by side: all of them are current.
+    running = [s for s in steps if s["status"] == StepStatus.PROCESSING]
+    current = next((s for s in steps if s["status"] == StepStatus.QUEUED), None)
+    if running:
+        current = {"class": " + ".join(s["class"] for s in running), "status": running[0]["status"]}
     started = cycle.start_time or cycle.created_at
     return {
         "id": cycle.pk,

@@ -68,7 +68,7 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
             generation=state.generation,
             full_sync=options.full_sync_requested,
             created_at=now,
-            steps=[new_step_entry(step, size) for step, size in steps],
+            steps=[new_step_entry(step, size, step.group(options)) for step, size in steps],
         )
         AsyncJob.objects.create(
             class_name=ENTRY_CLASS,
@@ -91,8 +91,17 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
             cycle.save()
             scheduling.schedule_runner(state.generation, options.sync_gap_minutes, now)
             return cycle
-        queue_step(cycle, cycle.steps[0]["name"], state)
+        queue_next(cycle, state)
     return cycle
+
+
+def queue_next(cycle, state):
+    """Queue the cycle's next planned step, and the steps of its parallel group planned right
+    after it (they run side by side). Returns the names queued."""
+    names = cycle.next_queued_steps()
+    for name in names:
+        queue_step(cycle, name, state)
+    return names
 
 
 def queue_step(cycle, step_name, state):
@@ -221,10 +230,13 @@ def finish_step(job_id, ctx):
         )
         job.save()
         cycle.finish_step(job.step, {k: e[k] for k in e}, status, now)
-        next_name = cycle.next_queued_step()
-        if next_name:
+        if cycle.group_running(job.step):
+            # A step of its group still runs (or waits for a worker): the last one to end
+            # queues what comes next.
             cycle.save(update_fields=["steps"])
-            queue_step(cycle, next_name, state)
+        elif cycle.next_queued_step():
+            cycle.save(update_fields=["steps"])
+            queue_next(cycle, state)
         else:
             # Normally the Enqueuer closed the cycle; this covers a workflow without one.
             if cycle.is_in_progress:
@@ -293,12 +305,19 @@ class Heartbeat:
     def _beat(self):
         try:
             while not self._stop.wait(self.interval):
-                state = SyncState.objects.filter(pk=1).values("generation", "enabled").first()
-                if not state or not state["enabled"] or state["generation"] != self.job.generation:
-                    self.ctx.cancelled.set()
-                AsyncJob.objects.filter(pk=self.job.pk, status=JobStatus.PROCESSING).update(
-                    last_heartbeat=timezone.now()
-                )
+                self._beat_once()
         finally:
             close_old_connections()
             connection.close()
+
+    def _beat_once(self):
+        state = SyncState.objects.filter(pk=1).values("generation", "enabled").first()
+        if not state or not state["enabled"] or state["generation"] != self.job.generation:
+            self.ctx.cancelled.set()
+        beat = AsyncJob.objects.filter(pk=self.job.pk, status=JobStatus.PROCESSING).update(
+            last_heartbeat=timezone.now()
+        )
+        if not beat:
+            # Ended by someone else: the Watcher aborted its cycle (a step running side by
+            # side with this one died), or the sync was turned off.
+            self.ctx.cancelled.set()

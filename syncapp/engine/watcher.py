@@ -76,6 +76,16 @@ def fail_stale_jobs(now):
                 if cycle.is_in_progress:
                     cycle.abort(reason, now)
                     cycle.save()
+                # A step running side by side with it ends with the cycle (its heartbeat
+                # notices and stops it); the cycle's queued steps never start.
+                for other in (
+                    AsyncJob.objects.active()
+                    .filter(cycle_id=job.cycle_id)
+                    .exclude(pk=job.pk)
+                    .select_for_update()
+                ):
+                    other.mark_aborted(f"The cycle was aborted: {reason}", now)
+                    other.save()
             log.warning("Watcher: %s", reason)
     return failed
 

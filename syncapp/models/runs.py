@@ -110,6 +110,39 @@ class SWApexJob(models.Model):
                 return entry["name"]
         return None
 
+    def next_queued_steps(self):
+        """The next planned step, with the steps of its parallel group planned right after
+        it: they are queued together."""
+        names, group = [], None
+        for entry in self.steps:
+            if entry["status"] != StepStatus.QUEUED:
+                if names:
+                    break
+                continue
+            if names and (not group or entry.get("group") != group):
+                break
+            names.append(entry["name"])
+            group = entry.get("group")
+        return names
+
+    def group_running(self, name):
+        """Whether another step of `name`'s parallel group (the steps with its group planned
+        next to it) is still queued or running."""
+        i = [e["name"] for e in self.steps].index(name)
+        group = self.steps[i].get("group")
+        if not group:
+            return False
+        lo, hi = i, i
+        while lo > 0 and self.steps[lo - 1].get("group") == group:
+            lo -= 1
+        while hi + 1 < len(self.steps) and self.steps[hi + 1].get("group") == group:
+            hi += 1
+        return any(
+            e["status"] in (StepStatus.QUEUED, StepStatus.PROCESSING)
+            for j, e in enumerate(self.steps[lo : hi + 1], lo)
+            if j != i
+        )
+
     def close(self, now, note=""):
         """Give the cycle its final status from its steps' statuses."""
         counted = [s for s in self.steps if s.get("counts_toward_status", True)] or self.steps

@@ -108,3 +108,26 @@ def test_turning_off_mid_cycle_leaves_no_job_running_and_no_schedule(
     assert AsyncJob.objects.filter(cycle=cycle).steps().count() == 1
     control.turn_off(admin_user)
     assert not AsyncJob.objects.active().exists()
+
+
+def test_a_real_cluster_runs_the_steps_of_a_group_side_by_side(qcluster, settings, admin_user):
+    settings.SWSTUDIO_WORKFLOW = [
+        "tests.steps.NappingLeft",
+        "tests.steps.NappingRight",
+        "tests.steps.Second",
+        "tests.steps.Finalizer",
+        "tests.steps.Enqueuer",
+    ]
+    cluster = qcluster(workers=2)
+    control.turn_on(admin_user)
+    scheduling.schedule_runner(SyncState.load().generation, 0)
+    scheduler()
+    cycle = wait_for(lambda: finished_cycles(), 120, message="the cycle")[0]
+
+    assert cycle.status == CycleStatus.COMPLETED, (cycle.steps, cluster.log())
+    jobs = {j.step: j for j in AsyncJob.objects.filter(cycle=cycle).steps()}
+    left, right, after = jobs["NappingLeft"], jobs["NappingRight"], jobs["Second"]
+    # Each took ~1.5 s, on two workers at once: they overlap.
+    assert left.started_date < right.completed_date and right.started_date < left.completed_date
+    assert after.started_date >= max(left.completed_date, right.completed_date)
+    assert AsyncJob.objects.filter(cycle=cycle).steps().count() == 5

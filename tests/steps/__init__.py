@@ -93,3 +93,47 @@ BASIC = [
     "tests.steps.Finalizer",
     "tests.steps.Enqueuer",
 ]
+
+
+class LeftSide(Counting):
+    """Runs side by side with RightSide (a parallel group)."""
+
+    name = "LeftSide"
+    parallel_group = "sides"
+
+
+class RightSide(Counting):
+    name = "RightSide"
+    parallel_group = "sides"
+
+
+class CrashingSide(Crashing):
+    name = "CrashingSide"
+    parallel_group = "sides"
+
+
+SIDE_BY_SIDE = [
+    "tests.steps.Counting",
+    "tests.steps.LeftSide",
+    "tests.steps.RightSide",
+    "tests.steps.Second",
+    "tests.steps.Finalizer",
+    "tests.steps.Enqueuer",
+]
+
+
+class NappingLeft(Step):
+    """Takes ~1.5 s (three batches), side by side with NappingRight."""
+
+    name = "NappingLeft"
+    parallel_group = "naps"
+
+    def run(self, ctx):
+        for _ in range(3):
+            with ctx.batch() as batch:
+                time.sleep(0.5)
+                batch.examined += 1
+
+
+class NappingRight(NappingLeft):
+    name = "NappingRight"

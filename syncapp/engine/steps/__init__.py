@@ -41,6 +41,11 @@ class Step:
     # The wrap-up steps (Finalizer, Enqueuer) do bookkeeping; a cycle whose data steps all
     # failed is Failed even though its bookkeeping worked.
     counts_toward_status = True
+    # Steps next to each other in a cycle's plan with the same group run side by side, each
+    # its own async job (on as many workers as are free); the step after them is queued when
+    # the last of them ends. Empty: the step runs alone. Decided when the cycle is planned
+    # (`group`), kept in its step entries.
+    parallel_group = ""
 
     @property
     def class_name(self):
@@ -49,6 +54,10 @@ class Step:
     def applies(self, options):
         """Whether the step belongs in a cycle with these Studio Options."""
         return True
+
+    def group(self, options):
+        """The parallel group the step runs in under these Studio Options ("": alone)."""
+        return self.parallel_group
 
     def run(self, ctx):
         raise NotImplementedError
@@ -91,9 +100,10 @@ def plan(options, workflow_options):
     return planned
 
 
-def new_step_entry(step, batch_size):
-    """A step's JSON entry in its cycle, as planned."""
-    return {
+def new_step_entry(step, batch_size, group=""):
+    """A step's JSON entry in its cycle, as planned (`group`: see `Step.parallel_group`; the
+    key is there only for a step that runs side by side with others)."""
+    entry = {
         "name": step.name,
         "class": step.class_name,
         "status": "Queued",
@@ -112,6 +122,9 @@ def new_step_entry(step, batch_size):
         "transient_errors": {},
         "job_id": None,
     }
+    if group:
+        entry["group"] = group
+    return entry
 
 
 def ordered_entry(entry):
