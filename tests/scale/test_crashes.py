@@ -19,14 +19,14 @@ from tests.scale.conftest import Deadline, fire_due_schedules, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.real_clients]
 
-# One crash in each of these steps, in this order: reading the backend, writing the org
-# (Leads, then Contacts), cleaning, aggregating. Every crash restarts the sync from the top.
+# Crashes in these steps, in this order: reading the backend, writing the org (Leads and
+# Contacts, which run side by side on the two workers: both workers are killed), cleaning,
+# aggregating. Five crashes in four cycles; every one restarts the sync from the top.
 TARGETS = [
-    "GetProspects",
-    "MatchProspectsToLeads",
-    "MatchProspectsToContacts",
-    "CleanLeads",
-    "AggregateTags",
+    ("GetProspects",),
+    ("MatchProspectsToLeads", "MatchProspectsToContacts"),
+    ("CleanLeads",),
+    ("AggregateTags",),
 ]
 STALE_AFTER = 2  # seconds without a heartbeat (the cluster beats every second)
 WORKER = re.compile(r"Running in process (\d+) on ")
@@ -47,36 +47,45 @@ def test_kill_9_of_a_worker_mid_step_five_times_then_the_org_equals_the_backend(
     fire_due_schedules()
 
     crashed = []
-    for target in TARGETS:
-        job = wait_for(
-            lambda target=target: AsyncJob.objects.filter(
-                step=target, status=JobStatus.PROCESSING
-            ).first(),
-            deadline.left,
-            interval=0.02,
-            message=f"{target} to run",
-        )
+    for targets in TARGETS:
+        jobs = [
+            wait_for(
+                lambda target=target: AsyncJob.objects.filter(
+                    step=target, status=JobStatus.PROCESSING
+                ).first(),
+                deadline.left,
+                interval=0.02,
+                message=f"{target} to run",
+            )
+            for target in targets
+        ]
         time.sleep(0.05)  # into its first network call
-        pid = int(WORKER.match(job.extended_status).group(1))
-        assert pid in cluster.processes(), (pid, cluster.processes())  # one of ours
-        assert pid != cluster.proc.pid
-        job.refresh_from_db()
-        assert job.status == JobStatus.PROCESSING, "the step ended before it could be killed"
-        os.kill(pid, signal.SIGKILL)
-        crashed.append(job.pk)
+        for job in jobs:
+            pid = int(WORKER.match(job.extended_status).group(1))
+            assert pid in cluster.processes(), (pid, cluster.processes())  # one of ours
+            assert pid != cluster.proc.pid
+            job.refresh_from_db()
+            assert job.status == JobStatus.PROCESSING, "the step ended before it could be killed"
+            os.kill(pid, signal.SIGKILL)
+            crashed.append(job.pk)
 
         # No heartbeat any more: once it is stale, the Watcher fails the job and restarts.
-        def stale(job=job):
-            job.refresh_from_db()
-            assert job.status == JobStatus.PROCESSING, (job.status, job.extended_status)
-            return job.last_heartbeat < timezone.now() - timedelta(seconds=STALE_AFTER + 0.5)
+        def stale(jobs=jobs):
+            for job in jobs:
+                job.refresh_from_db()
+                assert job.status == JobStatus.PROCESSING, (job.status, job.extended_status)
+            return all(
+                job.last_heartbeat < timezone.now() - timedelta(seconds=STALE_AFTER + 0.5)
+                for job in jobs
+            )
 
-        wait_for(stale, 30, message=f"{target}'s heartbeat to go stale")
+        wait_for(stale, 30, message=f"{targets}' heartbeats to go stale")
         report = watcher.run_watcher()
-        assert report["stale"] == 1, report
-        job.refresh_from_db()
-        assert job.status == JobStatus.FAILED and "stopped responding" in job.extended_status
-        cycle = SWApexJob.objects.get(pk=job.cycle_id)
+        assert report["stale"] == len(jobs), report
+        for job in jobs:
+            job.refresh_from_db()
+            assert job.status == JobStatus.FAILED and "stopped responding" in job.extended_status
+        cycle = SWApexJob.objects.get(pk=jobs[0].cycle_id)
         assert not cycle.is_in_progress and "stopped responding" in cycle.note
         restarted = SWApexJob.objects.get(name=report["started"])
         assert restarted.trigger == Trigger.RESTART

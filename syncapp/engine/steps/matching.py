@@ -70,6 +70,8 @@ SCAN_MIN_IN_CALLS = 3
 # E-mails a prospect look-up of scan mode asks for at once (SQLite's historical limit of bound
 # parameters is 999).
 LOOKUP_CHUNK = 900
+# PostgreSQL advisory lock key of the prospects' match statuses (`lock_prospect_statuses`).
+PROSPECT_STATUS_LOCK = 0x5357_5354  # "SWST"
 
 
 SNAPSHOT_COLUMNS = ["salesforce_id", "object", *RecordSnapshot.SF_FIELDS]
@@ -115,6 +117,17 @@ class MatchProspects(Step):
     side = ""
     condition = ""
     activity_lookup = ""
+    # Leads and Contacts are matched side by side (two async jobs): each side writes only its
+    # own object and its own columns of the prospects, and the writes of their statuses are
+    # serialized (`lock_prospect_statuses`).
+    parallel_group = "match"
+
+    def group(self, options):
+        # With activity sync on, both sides upsert the same SW Activity records (one per
+        # activity, linked to its Lead and to its Contact) by their external id: two upserts
+        # of a new id at once can both try to create it (DUPLICATE_VALUE in Salesforce). So
+        # then they run one after the other.
+        return "" if options.activity_sync else self.parallel_group
 
     def run(self, ctx):
         sf = clients.salesforce()
@@ -287,6 +300,7 @@ class MatchProspects(Step):
 
         max_attempts = ctx.options.max_sync_attempts
         with transaction.atomic():
+            lock_prospect_statuses()
             for prospect in prospects:
                 mine = (
                     found.get(prospect.email_key, [])
@@ -305,14 +319,16 @@ class MatchProspects(Step):
                     prospect.last_error = failure_message(errors, attempts, max_attempts)
                 else:
                     setattr(prospect, f"{self.side}_pending", False)
+            # `last_error` only where this side failed: the other side may have written its
+            # own since these prospects were read (the steps run side by side).
+            failed = [p for p in prospects if getattr(p, f"{self.side}_pending")]
             update_rows(
-                prospects,
-                [
-                    f"matched_{self.side}_ids",
-                    f"{self.side}_sync_attempts",
-                    f"{self.side}_pending",
-                    "last_error",
-                ],
+                [p for p in prospects if not getattr(p, f"{self.side}_pending")],
+                [f"matched_{self.side}_ids", f"{self.side}_pending"],
+            )
+            update_rows(
+                failed,
+                [f"matched_{self.side}_ids", f"{self.side}_sync_attempts", "last_error"],
             )
             self.mark_processed(
                 Prospect.objects.filter(pk__in=[p.pk for p in prospects]), synced_activities
@@ -502,6 +518,7 @@ class MatchProspects(Step):
             table = connection.ops.quote_name(MatchScanHit._meta.db_table)
             outer = connection.ops.quote_name(Prospect._meta.db_table)
             with ctx.batch() as batch, transaction.atomic():
+                lock_prospect_statuses()
                 batch.examined += pending.exclude(pk__in=failing).update(
                     **{
                         f"{side}_pending": False,
@@ -559,6 +576,7 @@ class MatchProspects(Step):
                 attempts += 1
             failed.append([matched, attempts, failure_message(mine, attempts, max_attempts), pk])
         with transaction.atomic():
+            lock_prospect_statuses()
             update_where(Prospect, [f"matched_{side}_ids", f"{side}_pending"], "id", [
                 [matched, False, pk] for matched, pk in done
             ])  # fmt: skip
@@ -775,6 +793,17 @@ def _aware(value):
     if not isinstance(value, dt.datetime):
         value = dt.datetime.fromisoformat(str(value))
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def lock_prospect_statuses():
+    """Serialize the transactions that write prospects' match statuses (in the caller's
+    transaction, until it ends). The two Match steps run side by side and both update the same
+    prospects, each its own columns plus `sync_status` and `last_error`; on PostgreSQL two
+    such UPDATEs over many rows in different orders could deadlock. SQLite's transactions
+    (IMMEDIATE) already take the database's one write lock when they begin."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROSPECT_STATUS_LOCK])
 
 
 def records_of(found):
