@@ -6,13 +6,16 @@
 Side by side in one run, on a fresh database of its own (a temporary SWSTUDIO_VAR_DIR):
 1. the sandbox is seeded (N prospects, N Leads, N Contacts, every one matching a prospect) and
    served by gunicorn on 127.0.0.1 (not the dev server: Nagle, docs/domain.md §6);
-2. one cycle of the real workflow runs in this process with the real clients over HTTP:
-   wall time (without the benchmark's own look-ups between steps, ~10 ms each, reported as
-   bench_probes_s), CPU time of this process and of the sandbox's processes, API calls (the
-   sandbox's counter), records written, Python peak memory
-   (tracemalloc, this process only: the sandbox runs in gunicorn), API calls and seconds by
-   step, CPU seconds by step of this process and of the sandbox (cpu_by_step) (--profile:
-   cProfile of the cycle, --profile-out FILE: its stats saved too);
+2. one cycle of the real workflow runs with the real clients over HTTP, its step jobs in a
+   pool of `--cycle-workers` processes forked from this one (2, as a cluster's default
+   workers: the two Match steps run side by side): wall time (the entry job, then each step,
+   or steps side by side, from start to end: the benchmark's own look-ups around each step,
+   ~10 ms, and the hand-offs between processes, ~1 ms, are left out), CPU time of the step
+   processes and of the sandbox's processes, API calls (the sandbox's counter), records
+   written, Python peak memory (tracemalloc, per step process: the sandbox runs in
+   gunicorn), API calls and seconds by step, CPU seconds by step of the step processes and of
+   the sandbox (cpu_by_step; steps side by side are counted together) (--profile: cProfile
+   of each step);
 3. the sandbox's raw collection capacity, two ways: the same client updating a sample of
    Leads 200 a call, one field each; and the cycle's own writes replayed (every record the
    Match steps wrote, the same fields and values, read back first, untimed), 200 a call;
@@ -25,6 +28,7 @@ against issue 4's targets).
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import resource
 import shutil
@@ -53,10 +57,16 @@ def main():
     # 20,000 records (100 calls): 4,000 (20 calls, ~0.1 s) swung 15,000-44,000 records/s
     # between back-to-back runs.
     parser.add_argument("--raw-sample", type=int, default=20000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="the sandbox's gunicorn workers")
+    parser.add_argument(
+        "--cycle-workers",
+        type=int,
+        default=2,
+        help="processes running the cycle's step jobs, as a cluster's workers (default 2, "
+        "as Q_WORKERS)",
+    )
     parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
-    parser.add_argument("--profile", action="store_true", help="cProfile the cycle (stderr)")
-    parser.add_argument("--profile-out", help="with --profile: also save the stats to this file")
+    parser.add_argument("--profile", action="store_true", help="cProfile each step (stderr)")
     parser.add_argument(
         "--tracemalloc", action="store_true", help="Python peak memory (slows the cycle ~2x)"
     )
@@ -163,12 +173,12 @@ def run(args, port, server_pid=0):
     django.setup()
     import requests
     from django.conf import settings
+    from django.db import connections
 
     from syncapp.engine import control
     from syncapp.engine import cycle as cycle_engine
     from syncapp.engine.statuses import Trigger
     from syncapp.models import (
-        AsyncJob,
         FieldMapping,
         ScoreDefinition,
         StudioOptions,
@@ -197,52 +207,62 @@ def run(args, port, server_pid=0):
     options.save()
     control.turn_on()
 
-    queue = []
-    cycle_engine._enqueue = lambda job_id, _name: queue.append(job_id)
+    # The step jobs run in a pool of `--cycle-workers` processes forked from this one, as on
+    # a django-q2 cluster with that many workers: a hand-off (in whichever process ends a
+    # step) puts the next job's id on `jobs`; this process hands each id to the pool. Steps
+    # of a parallel group (the two Match steps) run side by side.
+    mp = multiprocessing.get_context("fork")
+    jobs = mp.SimpleQueue()
+    cycle_engine._enqueue = lambda job_id, _name: jobs.put(job_id)
+    worker_args.update(
+        server_pid=server_pid, api_used=api_used, profile=args.profile, trace=args.tracemalloc
+    )
     before = api_used()
-    profiler = None
-    if args.profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-    elif args.tracemalloc:
-        tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cpu0, server_cpu0 = time.process_time(), children_cpu_s(server_pid)
+    connections.close_all()  # not shared with the forked workers
+    pool = mp.Pool(args.cycle_workers)
+    server_cpu0 = children_cpu_s(server_pid)
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
+    started = time.perf_counter()
+    outstanding, done = [], []
+    while True:
+        while not jobs.empty():
+            outstanding.append(pool.apply_async(run_job, (jobs.get(),)))
+        if not outstanding:
+            break
+        ready = [r for r in outstanding if r.ready()]
+        if not ready:
+            time.sleep(0.001)
+            continue
+        for r in ready:
+            outstanding.remove(r)
+            done.append(r.get())
+    server_cpu = children_cpu_s(server_pid) - server_cpu0
+    pool.close()
+    pool.join()
+    # Stages: a step alone, or steps that ran side by side (overlapping in time). The wall
+    # time is the entry job's plus each stage's, from its first step's start to its last's
+    # end: the benchmark's own look-ups before and after each step (~10 ms) and the
+    # hand-offs between the processes (~1 ms) are left out.
+    done.sort(key=lambda r: r["s0"])
+    stages = []
+    for r in done:
+        if stages and r["s0"] < max(x["s1"] for x in stages[-1]):
+            stages[-1].append(r)
+        else:
+            stages.append([r])
+    wall = (started - t) + sum(max(x["s1"] for x in g) - min(x["s0"] for x in g) for g in stages)
+    cpu = sum(r["cpu"] for r in done)
     step_calls, step_seconds, step_cpu = {}, {}, {}
-    probes = 0.0  # the benchmark's own look-ups between steps: not part of the cycle
-    while queue:
-        job_id = queue.pop(0)
-        p0 = time.perf_counter()
-        c0 = api_used()  # the control endpoint: not an API call, ~10 ms
-        org0 = children_cpu_s(server_pid)  # /proc reads: outside the step's time too
-        s0, own0 = time.perf_counter(), time.process_time()
-        cycle_engine.run_step(job_id)
-        s1, own = time.perf_counter(), time.process_time() - own0
-        org = children_cpu_s(server_pid) - org0
-        name = AsyncJob.objects.get(pk=job_id).step
-        step_calls[name] = step_calls.get(name, 0) + api_used() - c0
-        step_seconds[name] = round(step_seconds.get(name, 0) + s1 - s0, 2)
-        was = step_cpu.get(name, (0, 0))
-        step_cpu[name] = (round(was[0] + own, 2), round(was[1] + org, 2))
-        probes += (s0 - p0) + (time.perf_counter() - s1)
-    wall = time.perf_counter() - t - probes
-    cpu, server_cpu = time.process_time() - cpu0, children_cpu_s(server_pid) - server_cpu0
-    peak = 0
-    if profiler:
-        import pstats
-
-        profiler.disable()
-        if args.profile_out:
-            profiler.dump_stats(args.profile_out)
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
-    elif args.tracemalloc:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for g in stages:
+        name = " + ".join(x["name"] for x in g)
+        step_calls[name] = max(x["c1"] for x in g) - min(x["c0"] for x in g)
+        step_seconds[name] = round(max(x["s1"] for x in g) - min(x["s0"] for x in g), 2)
+        org = max(x["org1"] for x in g) - min(x["org0"] for x in g)
+        step_cpu[name] = (round(sum(x["cpu"] for x in g), 2), round(org, 2))
+    peak = max((r["peak"] for r in done), default=0)
+    rss_peak = max(r["maxrss"] for r in done)
     calls = api_used() - before
     cycle = SWApexJob.objects.get(pk=cycle.pk)
     steps = {s["name"]: s for s in cycle.steps}
@@ -302,7 +322,6 @@ def run(args, port, server_pid=0):
         "n": args.n,
         "cycle_status": cycle.status,
         "wall_s": round(wall, 2),
-        "bench_probes_s": round(probes, 2),
         "records_written": written,
         "cycle_cpu_s": round(cpu, 1),
         "sandbox_cpu_s": round(server_cpu, 1),
@@ -328,13 +347,62 @@ def run(args, port, server_pid=0):
         "speedup_vs_naive": round(naive_total_s / wall, 1),
         "calls_ratio_vs_naive": round(naive_total_calls / calls, 1) if calls else None,
         "peak_python_mb": round(peak / 2**20, 1) if peak else None,
+        "cycle_workers": args.cycle_workers,
         "max_rss_mb_before_cycle": round(rss_before / 1024, 1),
         "max_rss_mb_after_cycle": round(rss_peak / 1024, 1),
         "steps": {k: (v["status"], v["examined"], v["modified"]) for k, v in steps.items()},
         "api_calls_by_step": {k: v for k, v in step_calls.items() if v},
         "seconds_by_step": {k: v for k, v in step_seconds.items() if v >= 0.05},
+        "seconds_by_step_alone": {
+            r["name"]: round(r["s1"] - r["s0"], 2) for r in done if r["s1"] - r["s0"] >= 0.05
+        },
         "cpu_by_step": {k: v for k, v in step_cpu.items() if step_seconds[k] >= 0.05},
     }
+
+
+worker_args = {}
+
+
+def run_job(job_id):
+    """One step job, in a pool process: runs it, with the benchmark's look-ups around it."""
+    from django.db import connections
+
+    from syncapp.engine import cycle as cycle_engine
+    from syncapp.models import AsyncJob
+
+    a = worker_args
+    c0 = a["api_used"]()  # the control endpoint: not an API call, ~10 ms
+    org0 = children_cpu_s(a["server_pid"])  # /proc reads: outside the step's time too
+    profiler = None
+    if a["profile"]:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    elif a["trace"]:
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+    s0, own0 = time.perf_counter(), time.process_time()
+    cycle_engine.run_step(job_id)
+    s1, own = time.perf_counter(), time.process_time() - own0
+    peak = 0
+    if profiler:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    elif a["trace"]:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    org1 = children_cpu_s(a["server_pid"])
+    name = AsyncJob.objects.get(pk=job_id).step
+    c1 = a["api_used"]()
+    connections.close_all()
+    return {
+        "name": name, "s0": s0, "s1": s1, "cpu": own, "c0": c0, "c1": c1, "org0": org0,
+        "org1": org1, "peak": peak,
+        "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }  # fmt: skip
 
 
 if __name__ == "__main__":
