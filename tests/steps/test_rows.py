@@ -81,3 +81,33 @@ def test_rows_read_back_as_django_writes_them():
         )
         rows = cursor.fetchall()
     assert rows[0][1:] == rows[2][1:]
+
+
+def test_constants_rows_that_differ_in_fields_and_defaults_no_row_holds():
+    fetched = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+    insert_rows(
+        Prospect,
+        [
+            {"backend_id": "p1", "lifecycle": "Active", "tags": ["t"], "last_error": "bad"},
+            {"backend_id": "p2", "lifecycle": "Merged"},  # fewer fields: the rest default
+        ],
+        constants={"fetched_at": fetched, "lead_sync_attempts": 3},
+    )
+    p1, p2 = Prospect.objects.order_by("backend_id")
+    assert (p1.tags, p1.last_error, p1.lifecycle) == (["t"], "bad", "Active")
+    assert (p2.tags, p2.last_error, p2.lifecycle) == ([], "", "Merged")
+    for p in (p1, p2):
+        assert (p.fetched_at, p.lead_sync_attempts, p.matched_lead_ids) == (fetched, 3, [])
+        assert p.scores == {} and p.sync_status == "Not Processed"
+
+    # An upsert with constants overwrites the fields named, keeps the others.
+    insert_rows(
+        Prospect,
+        [{"backend_id": "p1", "lifecycle": "Active", "tags": ["u"]}],
+        unique_fields=["backend_id"],
+        update_fields=["tags", "lead_sync_attempts"],
+        constants={"lead_sync_attempts": 0},
+    )
+    p1.refresh_from_db()
+    assert (p1.tags, p1.lead_sync_attempts, p1.last_error) == (["u"], 0, "bad")
+    assert Prospect.objects.count() == 2

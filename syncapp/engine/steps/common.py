@@ -260,14 +260,15 @@ def _json_text(value):
     return json.dumps(value)
 
 
-def _prepared(fields, rows):
+def _prepared(fields, rows, tail=()):
     """`rows` (sequences of values in `fields` order) as lists the driver takes: only the
-    fields that need it are converted, the others are copied as they are."""
+    fields that need it are converted, the others are copied as they are; `tail` (values
+    already prepared) is added to each."""
     conn = connections[DEFAULT_DB_ALIAS]
     preparers = [(i, p) for i, f in enumerate(fields) if (p := _preparer(f, conn)) is not None]
     out = []
     for row in rows:
-        values = list(row)
+        values = [*row, *tail]
         for i, prep in preparers:
             values[i] = prep(values[i])
         out.append(values)
@@ -316,10 +317,13 @@ def update_where(model, fields, key, rows):
         cursor.executemany(sql, values)
 
 
-def insert_rows(model, rows, *, unique_fields=(), update_fields=None):
+def insert_rows(model, rows, *, unique_fields=(), update_fields=None, constants=None):
     """Insert `rows` (dicts by attribute name; missing fields take their model default) with
     one prepared INSERT run by executemany, instead of Django's bulk_create, whose SQL
     compilation per value cost more than the inserts (measured: bench/cycle_sync.py).
+
+    `constants` (attribute name: value) are the same in every row: prepared once. So is the
+    default of a field no row holds.
 
     On a conflict on `unique_fields`: `update_fields` None skips the row (DO NOTHING), a list
     overwrites those fields. Rows' values are taken as they are (no model validation), as with
@@ -328,26 +332,43 @@ def insert_rows(model, rows, *, unique_fields=(), update_fields=None):
     if not rows:
         return
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key or f.attname in rows[0]]
-    defaults = {f.attname: f.get_default() for f in fields if not f.primary_key}
-    names = [f.attname for f in fields]
-    # A row's values in field order, missing ones from the defaults: a dict merge and an
-    # itemgetter, both in C (a Python loop over the fields cost more than the INSERT).
+    constants = dict(constants or {})
+    held = set().union(*rows)
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if f.attname not in constants and (not f.primary_key or f.attname in held)
+    ]
+    for f in fields:
+        if f.attname not in held:  # no row holds it: its default, once
+            constants[f.attname] = f.get_default()
+    names = [f.attname for f in fields if f.attname not in constants]
+    if all(len(row) == len(held) for row in rows):
+        given = rows  # every row holds every field given
+    else:
+        defaults = {n: meta.get_field(n).get_default() for n in names}
+        # Missing values from the defaults: a dict merge, in C.
+        given = ({**defaults, **row} for row in rows)
+    # A row's values in field order: an itemgetter, in C (a Python loop over the fields cost
+    # more than the INSERT).
     pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
     insert_values(
         model,
         names,
-        (pick({**defaults, **row}) for row in rows),
+        map(pick, given),
         unique_fields=unique_fields,
         update_fields=update_fields,
+        constants=constants,
     )
 
 
-def insert_values(model, names, rows, *, unique_fields=(), update_fields=None):
+def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, constants=None):
     """`insert_rows` for rows already in column order: each row holds the values of the
-    fields `names` (attribute names; every field the model has no default for among them)."""
+    fields `names` (attribute names; every field the model has no default for among them,
+    or in `constants`: attribute name: value, the same in every row, prepared once)."""
     meta = model._meta
-    fields = [meta.get_field(name) for name in names]
+    constants = constants or {}
+    fields = [meta.get_field(name) for name in [*names, *constants]]
     qn = connection.ops.quote_name
     on_conflict = None
     if unique_fields:
@@ -365,7 +386,11 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None):
         )
         or "",
     )
-    values = _prepared(fields, rows)
+    if constants:
+        fixed = _prepared(fields[len(names) :], [list(constants.values())])[0]
+        values = _prepared(fields[: len(names)], rows, fixed)
+    else:
+        values = _prepared(fields, rows)
     if not values:
         return
     with connection.cursor() as cursor:

@@ -214,22 +214,22 @@ def store_prospects(parsed, now):
             previous is not None and previous["email_key"] != fields["email_key"]
         )
         matchable = active and bool(fields["email_key"])
-        rows.append(
-            {
-                **fields,
-                "fetched_at": now,
-                "sync_status": SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
-                "lead_pending": matchable,
-                "contact_pending": matchable,
-                "lead_sync_attempts": 0,
-                "contact_sync_attempts": 0,
-                "last_error": "; ".join(problems)[:2000],
-                "lead_clean_pending": dirty or bool(previous and previous["lead_clean_pending"]),
-                "contact_clean_pending": dirty
-                or bool(previous and previous["contact_clean_pending"]),
-            }
+        fields.update(
+            sync_status=SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
+            lead_pending=matchable,
+            contact_pending=matchable,
+            last_error="; ".join(problems)[:2000],
+            lead_clean_pending=dirty or bool(previous and previous["lead_clean_pending"]),
+            contact_clean_pending=dirty or bool(previous and previous["contact_clean_pending"]),
         )
-    insert_rows(Prospect, rows, unique_fields=["backend_id"], update_fields=UPSERT_FIELDS)
+        rows.append(fields)
+    insert_rows(
+        Prospect,
+        rows,
+        unique_fields=["backend_id"],
+        update_fields=UPSERT_FIELDS,
+        constants={"fetched_at": now, "lead_sync_attempts": 0, "contact_sync_attempts": 0},
+    )
 
 
 class GetProspects(Step):
