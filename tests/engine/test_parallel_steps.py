@@ -121,7 +121,7 @@ def test_turning_off_while_a_group_runs_stops_the_step_not_yet_started(sides, jo
 
 
 @pytest.mark.parametrize("activity_sync, group", [(False, "match"), (True, "")])
-def test_the_match_steps_run_side_by_side_unless_activities_are_synced(
+def test_the_match_steps_run_side_by_side_unless_activities_are_synced_the_clean_steps_always(
     admin_user, job_queue, settings, activity_sync, group
 ):
     settings.SWSTUDIO_WORKFLOW = settings.SWSTUDIO_DEFAULT_WORKFLOW
@@ -132,7 +132,9 @@ def test_the_match_steps_run_side_by_side_unless_activities_are_synced(
     cycle = start_cycle(Trigger.WATCHER)
     groups = {s["name"]: s.get("group", "") for s in cycle.steps}
     assert groups["MatchProspectsToLeads"] == groups["MatchProspectsToContacts"] == group
-    assert {name for name, g in groups.items() if g} == (
+    # The Clean steps of Leads and Contacts side by side whatever the activity setting.
+    assert groups["CleanLeads"] == groups["CleanContacts"] == "clean"
+    assert {name for name, g in groups.items() if g} == {"CleanLeads", "CleanContacts"} | (
         {"MatchProspectsToLeads", "MatchProspectsToContacts"} if group else set()
     )
 

@@ -36,6 +36,7 @@ from syncapp.engine.steps.common import (
     soql_fields,
     write,
 )
+from syncapp.engine.steps.matching import lock_prospect_statuses
 from syncapp.models import (
     CleanCandidate,
     FieldMapping,
@@ -115,6 +116,11 @@ class CleanPersons(Step):
     # prospect ids) a statement, so 200 a batch spent a query call per 200; 1,000 fills the
     # statements (2 per batch). Writes still go 200 a collection call.
     default_batch_size = 1000
+    # Leads and Contacts are cleaned side by side (two async jobs), as they are matched: each
+    # side writes only its own object, its own snapshots and candidates, and its own columns
+    # of the prospects (plus `sync_status`, set to Not Processed by either); the writes of
+    # prospects' statuses are serialized (`lock_prospect_statuses`).
+    parallel_group = "clean"
     obj = ""
     side = ""
     condition = ""
@@ -136,7 +142,9 @@ class CleanPersons(Step):
                 failed = self.clean(sf, batch, records, clear)
                 failed_prospects = {r.get(PROSPECT_ID) for r in failed}
                 done = [p.pk for p in prospects if p.backend_id not in failed_prospects]
-                Prospect.objects.filter(pk__in=done).update(**{flag: False})
+                with transaction.atomic():
+                    lock_prospect_statuses()
+                    Prospect.objects.filter(pk__in=done).update(**{flag: False})
 
         # The send-up's candidates, read again: the Match step may have filled them since.
         # (Those already cleaned above no longer hold a prospect id.)
@@ -194,6 +202,7 @@ class CleanPersons(Step):
         failed = [r for r in doomed if outcome.get(r["Id"])]
         cleared = [r for r in doomed if not outcome.get(r["Id"])]
         with transaction.atomic():
+            lock_prospect_statuses()
             RecordSnapshot.objects.filter(salesforce_id__in=[r["Id"] for r in cleared]).delete()
             # A cleared record whose e-mail belongs to another active prospect is that
             # prospect's to fill: write it again next cycle.
