@@ -29,7 +29,6 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
 from django.db.models.expressions import RawSQL
 
 from syncapp.engine import clients
@@ -71,8 +70,6 @@ SCAN_MIN_IN_CALLS = 3
 # E-mails a prospect look-up of scan mode asks for at once (SQLite's historical limit of bound
 # parameters is 999).
 LOOKUP_CHUNK = 900
-# Prospects a transaction of scan mode's settlement covers (by primary key).
-SETTLE_SLICE = 10000
 # PostgreSQL advisory lock key of the prospects' match statuses (`lock_prospect_statuses`).
 PROSPECT_STATUS_LOCK = 0x5357_5354  # "SWST"
 
@@ -495,9 +492,9 @@ class MatchProspects(Step):
         """Every page was matched: each pending prospect takes its hits' outcome.
 
         Without activity sync, the prospects none of whose records failed (nearly all) are
-        settled by UPDATEs (one per slice of primary keys) that list each one's records from
-        the hits in SQL; the others one batch at a time, in Python. With activity sync on,
-        every prospect is settled in batches by primary key (its activities are written then).
+        settled by one UPDATE that lists each one's records from the hits in SQL; the others
+        one batch at a time, in Python. With activity sync on, every prospect is settled in
+        batches by primary key (its activities are written then).
         """
         side, max_attempts = self.side, ctx.options.max_sync_attempts
         pending = Prospect.objects.pending_for(side, max_attempts)
@@ -505,7 +502,7 @@ class MatchProspects(Step):
         if not ctx.options.activity_sync and matched_ids:
             hits = MatchScanHit.objects.filter(object=self.obj)
             failing = hits.exclude(error="").values("prospect_pk")
-            # A failure of one record holds its prospect back; the rest by slices, below.
+            # A failure of one record holds its prospect back; the rest in one statement.
             for pks in chunked(sorted(set(failing.values_list("prospect_pk", flat=True))), 1000):
                 ctx.check_cancelled()
                 rows = list(
@@ -517,27 +514,20 @@ class MatchProspects(Step):
                     with ctx.batch() as batch:
                         batch.examined += len(rows)
                         self.settle_batch(ctx, sf, batch, rows, pks=[pk for pk, _, _ in rows])
+            ctx.check_cancelled()
             table = connection.ops.quote_name(MatchScanHit._meta.db_table)
             outer = connection.ops.quote_name(Prospect._meta.db_table)
-            settled = {
-                f"{side}_pending": False,
-                f"matched_{side}_ids": RawSQL(
-                    matched_ids.format(hits=table, prospect=outer), (self.obj,)
-                ),
-            }
-            # By slices of primary keys, a transaction each: one UPDATE of every prospect
-            # held the database's write lock (SQLite) for as long as it ran (~0.5 s at
-            # 100,000), and the other Match step, side by side, waited that long to write.
-            bounds = Prospect.objects.aggregate(low=Min("pk"), high=Max("pk"))
-            low, high = bounds["low"] or 0, bounds["high"] or 0
-            for start in range(low, high + 1, SETTLE_SLICE):
-                ctx.check_cancelled()
-                these = {"pk__gte": start, "pk__lt": start + SETTLE_SLICE}
-                with ctx.batch() as batch, transaction.atomic():
-                    lock_prospect_statuses()
-                    slice_pending = pending.filter(**these).exclude(pk__in=failing)
-                    batch.examined += slice_pending.update(**settled)
-                    self.mark_processed(Prospect.objects.filter(**these), [])
+            with ctx.batch() as batch, transaction.atomic():
+                lock_prospect_statuses()
+                batch.examined += pending.exclude(pk__in=failing).update(
+                    **{
+                        f"{side}_pending": False,
+                        f"matched_{side}_ids": RawSQL(
+                            matched_ids.format(hits=table, prospect=outer), (self.obj,)
+                        ),
+                    }
+                )
+                self.mark_processed(Prospect.objects.all(), [])
             return
         last = 0
         while True:
