@@ -248,9 +248,9 @@ class GetProspects(Step):
         score_ids = set(
             ScoreDefinition.objects.filter(active=True).values_list("backend_id", flat=True)
         )
-        # Read-ahead: the next page is fetched and parsed on a worker thread while this one is
-        # stored (the backend's time, and our parsing, overlap the database's). Only the main
-        # thread touches the database; a page read ahead is dropped if this one fails to store.
+        # Read-ahead: the next page is fetched on a worker thread while this one is stored
+        # (the backend's time overlaps ours). Only the main thread touches the database; a
+        # page fetched ahead is dropped if this one fails to store.
         ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
         try:
             self.pages(ctx, sw, since, limit, tag_ids, score_ids, ahead)
@@ -258,22 +258,30 @@ class GetProspects(Step):
             ahead.shutdown(wait=True, cancel_futures=True)
 
     def pages(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
-        read = self.read_page
         future = None
         while True:
             stored = False
             with ctx.batch() as batch:
-                page, parsed, failures = (
-                    future.result() if future else read(sw, since, limit, tag_ids, score_ids)
-                )
+                page = future.result() if future else sw.prospects(since, limit)
                 future = None
                 if page.has_more and page.next_since > since:
-                    future = ahead.submit(read, sw, page.next_since, limit, tag_ids, score_ids)
-                batch.examined += len(page.items)
-                for message in failures:
-                    batch.record_failure(message)
+                    future = ahead.submit(sw.prospects, page.next_since, limit)
+                parsed = {}
+                for item in page.items:
+                    batch.examined += 1
+                    try:
+                        fields, problems = parse_prospect(item, tag_ids, score_ids)
+                    except BadRecord as exc:
+                        batch.record_failure(f"Prospect skipped: {exc}")
+                        continue
+                    for problem in problems:
+                        batch.record_failure(f"Prospect {fields['backend_id']}: {problem}")
+                    # One page may carry a prospect twice: its latest change wins.
+                    kept = parsed.get(fields["backend_id"])
+                    if kept is None or kept[0]["seq"] <= fields["seq"]:
+                        parsed[fields["backend_id"]] = (fields, problems)
                 with transaction.atomic():
-                    store_prospects(parsed, timezone.now())
+                    store_prospects(list(parsed.values()), timezone.now())
                     SyncCursor.put(SyncCursor.PROSPECTS, max(page.next_since, since))
                 batch.modified += len(parsed)
                 stored = True
@@ -283,26 +291,6 @@ class GetProspects(Step):
                 break
             since = page.next_since
             ctx.check_cancelled()
-
-    @staticmethod
-    def read_page(sw, since, limit, tag_ids, score_ids):
-        """One backend page, parsed: (the page, [(fields, problems)], failure messages). No
-        database access (it runs on the read-ahead thread)."""
-        page = sw.prospects(since, limit)
-        parsed, failures = {}, []
-        for item in page.items:
-            try:
-                fields, problems = parse_prospect(item, tag_ids, score_ids)
-            except BadRecord as exc:
-                failures.append(f"Prospect skipped: {exc}")
-                continue
-            for problem in problems:
-                failures.append(f"Prospect {fields['backend_id']}: {problem}")
-            # One page may carry a prospect twice: its latest change wins.
-            kept = parsed.get(fields["backend_id"])
-            if kept is None or kept[0]["seq"] <= fields["seq"]:
-                parsed[fields["backend_id"]] = (fields, problems)
-        return page, list(parsed.values()), failures
 
 
 def parse_activity(item):
