@@ -30,13 +30,13 @@ from syncapp.engine.steps.common import (
     cleared_values,
     insert_rows,
     keyset,
+    lock_prospect_statuses,
     parse_datetime,
     person_score_fields,
     soql_datetime,
     soql_fields,
     write,
 )
-from syncapp.engine.steps.matching import lock_prospect_statuses
 from syncapp.models import (
     CleanCandidate,
     FieldMapping,

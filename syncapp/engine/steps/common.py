@@ -19,6 +19,8 @@ LAST_VISIT = "SW_Last_Visit__c"
 FAVORITE = "SW_Favorite__c"
 PERSON_FIELDS = [PROSPECT_ID, TAGS, TEMPERATURE, LAST_VISIT, FAVORITE]
 HOTNESS = {"Hot": 3, "Warm": 2, "Cold": 1}
+# PostgreSQL advisory lock key of the prospects' statuses (`lock_prospect_statuses`).
+PROSPECT_STATUS_LOCK = 0x5357_5354  # "SWST"
 
 
 def chunked(iterable, size):
@@ -395,3 +397,14 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
         return
     with connection.cursor() as cursor:
         cursor.executemany(sql.rstrip(), values)
+
+
+def lock_prospect_statuses():
+    """Serialize the transactions that write prospects' statuses (in the caller's transaction,
+    until it ends). The two Match steps, and the two Clean steps, run side by side and update
+    the same prospects, each its own columns plus `sync_status` (and `last_error`); on
+    PostgreSQL two such UPDATEs over many rows in different orders could deadlock. SQLite's
+    transactions (IMMEDIATE) already take the database's one write lock when they begin."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROSPECT_STATUS_LOCK])

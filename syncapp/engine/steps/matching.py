@@ -42,6 +42,7 @@ from syncapp.engine.steps.common import (
     insert_values,
     join_tags,
     keyset,
+    lock_prospect_statuses,
     person_score_fields,
     person_values,
     prospect_values,
@@ -70,8 +71,6 @@ SCAN_MIN_IN_CALLS = 3
 # E-mails a prospect look-up of scan mode asks for at once (SQLite's historical limit of bound
 # parameters is 999).
 LOOKUP_CHUNK = 900
-# PostgreSQL advisory lock key of the prospects' match statuses (`lock_prospect_statuses`).
-PROSPECT_STATUS_LOCK = 0x5357_5354  # "SWST"
 
 
 SNAPSHOT_COLUMNS = ["salesforce_id", "object", *RecordSnapshot.SF_FIELDS]
@@ -793,17 +792,6 @@ def _aware(value):
     if not isinstance(value, dt.datetime):
         value = dt.datetime.fromisoformat(str(value))
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def lock_prospect_statuses():
-    """Serialize the transactions that write prospects' match statuses (in the caller's
-    transaction, until it ends). The two Match steps run side by side and both update the same
-    prospects, each its own columns plus `sync_status` and `last_error`; on PostgreSQL two
-    such UPDATEs over many rows in different orders could deadlock. SQLite's transactions
-    (IMMEDIATE) already take the database's one write lock when they begin."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROSPECT_STATUS_LOCK])
 
 
 def records_of(found):
