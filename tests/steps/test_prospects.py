@@ -45,6 +45,94 @@ def test_a_page_that_fails_to_store_does_not_move_the_cursor(world, monkeypatch)
     assert Prospect.objects.filter(backend_id="p_nomatch").exists()
 
 
+def small_pages(monkeypatch, batch_size):
+    """Pages of 2 prospects, batches of `batch_size` (the default batch is 5 pages)."""
+    from syncapp.engine.steps import prospects
+
+    monkeypatch.setattr(prospects, "PAGE_LIMIT_MAX", 2)
+    WorkflowOption.objects.create(step="GetProspects", batch_size=batch_size)
+    return prospects
+
+
+def test_several_pages_are_stored_with_their_cursor_in_one_batch(world, monkeypatch):
+    small_pages(monkeypatch, 4)
+    step = world.cycle().step("GetProspects")
+    # 6 prospects in pages of 2: a batch of two pages, then one of one.
+    assert (step["examined"], step["modified"], step["batches_total"]) == (6, 6, 2)
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 6
+
+
+def test_a_later_page_that_fails_to_store_undoes_its_whole_batch(world, monkeypatch):
+    prospects = small_pages(monkeypatch, 4)
+    real = prospects.store_prospects
+    calls = []
+
+    def failing_second_page(parsed, now):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk I/O error")
+        return real(parsed, now)
+
+    monkeypatch.setattr(prospects, "store_prospects", failing_second_page)
+    step = world.cycle().step("GetProspects")
+
+    # The first page was stored in the failed batch's transaction: undone with it, and the
+    # cursor did not move. The step stopped there: its only batch failed.
+    assert step["status"] == StepStatus.FAILED
+    assert step["batches_failed"] == 1 and "disk I/O error" in " ".join(step["errors"])
+    assert SyncCursor.get(SyncCursor.PROSPECTS, None) in (None, "0", 0)
+    assert not Prospect.objects.exists()
+    monkeypatch.setattr(prospects, "store_prospects", real)
+    assert world.cycle().step("GetProspects")["modified"] == 6
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 6
+
+
+def test_a_page_that_fails_to_arrive_keeps_the_pages_before_it(world, monkeypatch):
+    small_pages(monkeypatch, 6)
+    real = world.sw.prospects
+
+    def second_page_fails(since, limit):
+        if since == 2:
+            raise ConnectionError("backend unavailable (503)")
+        return real(since, limit)
+
+    monkeypatch.setattr(world.sw, "prospects", second_page_fails)
+    step = world.cycle().step("GetProspects")
+
+    # The first page was committed with its cursor; the failed fetch failed the next batch.
+    assert step["status"] == StepStatus.PARTIALLY_COMPLETED
+    assert (step["modified"], step["batches_total"], step["batches_failed"]) == (2, 2, 1)
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 2
+    monkeypatch.setattr(world.sw, "prospects", real)
+    # The next cycle reads on from there.
+    assert world.cycle().step("GetProspects")["examined"] == 4
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 6
+
+
+def test_a_slow_page_is_waited_for_outside_the_batch(world, monkeypatch):
+    import time
+
+    prospects = small_pages(monkeypatch, 6)
+    monkeypatch.setattr(prospects, "HOLD_S", 0.01)
+    real = world.sw.prospects
+
+    def slow_second_page(since, limit):
+        if since == 2:
+            time.sleep(0.3)
+        return real(since, limit)
+
+    monkeypatch.setattr(world.sw, "prospects", slow_second_page)
+    step = world.cycle().step("GetProspects")
+
+    # The first batch committed its one page rather than hold the write lock waiting.
+    assert (step["status"], step["examined"], step["batches_total"]) == (
+        StepStatus.COMPLETED,
+        6,
+        2,
+    )
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == 6
+
+
 def test_an_active_prospect_fetched_again_is_reset_to_not_processed(world):
     world.cycle()
     Prospect.objects.filter(backend_id="p_cy").update(lead_sync_attempts=3)

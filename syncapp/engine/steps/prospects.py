@@ -1,14 +1,15 @@
 """GetProspects and GetProspectPages: pull the backend's changes into the local mirror.
 
-Each page is fetched (network, no transaction), then written with its cursor in one
-transaction: a crash between pages repeats at most one page, it never skips one.
+Pages are fetched outside any transaction and written with the cursor past them in one
+transaction: GetProspects a batch of up to 5 pages in one, GetProspectPages one page. A crash
+repeats at most that much, it never skips a page.
 """
 
 import datetime as dt
 import json
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +32,9 @@ from syncapp.saleswings.client import MAX_SEQ
 EMAIL_RE = re.compile(r"^[^@\s;,'\"]+@[^@\s;,'\"]+\.[^@\s;,'\"]+$")
 TEMPERATURES = {"Hot", "Warm", "Cold"}
 PAGE_LIMIT_MAX = 1000
+# How long a batch of GetProspects waits for its next page inside its transaction (holding
+# SQLite's write lock) before it commits what it has and waits outside.
+HOLD_S = 0.5
 LIFECYCLES = frozenset(Lifecycle.values)
 
 
@@ -234,9 +238,12 @@ def store_prospects(parsed, now):
 
 class GetProspects(Step):
     name = "GetProspects"
-    # One backend page a batch: the contract's largest page (1,000) rather than the framework's
-    # 200 costs a fifth of the round trips and of the per-batch bookkeeping.
-    default_batch_size = PAGE_LIMIT_MAX
+    # A batch is this many prospects, fetched in pages of up to the contract's largest (1,000)
+    # and stored with their cursor in one transaction. Several pages a transaction: each
+    # commit writes every index page its rows touched (the e-mail and id indexes take random
+    # keys), so 5 pages a commit write far fewer pages than 5 commits (measured offline,
+    # 100,000 prospects: 2.35 -> 1.85 s). A crash repeats at most one batch.
+    default_batch_size = 5 * PAGE_LIMIT_MAX
 
     def run(self, ctx):
         sw = clients.saleswings()
@@ -253,44 +260,64 @@ class GetProspects(Step):
         # page fetched ahead is dropped if this one fails to store.
         ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
         try:
-            self.pages(ctx, sw, since, limit, tag_ids, score_ids, ahead)
+            self.batches(ctx, sw, since, limit, tag_ids, score_ids, ahead)
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
 
-    def pages(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
+    def batches(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
+        """Batch after batch until the backend has no more. A batch's pages and the cursor
+        past them are committed together; a batch that failed to store stops the step (its
+        cursor did not move, so the next cycle starts from it again rather than skipping it)."""
         future = None
         while True:
-            stored = False
+            done = False
             with ctx.batch() as batch:
+                # The batch's first page is waited for outside its transaction. A later page
+                # joins it only if it arrived within HOLD_S, and fetched well: the write lock
+                # is not held long for a slow backend, and a page that failed to arrive fails
+                # the next batch (raised again below), not the pages already stored.
                 page = future.result() if future else sw.prospects(since, limit)
                 future = None
-                if page.has_more and page.next_since > since:
-                    future = ahead.submit(sw.prospects, page.next_since, limit)
-                parsed = {}
-                for item in page.items:
-                    batch.examined += 1
-                    try:
-                        fields, problems = parse_prospect(item, tag_ids, score_ids)
-                    except BadRecord as exc:
-                        batch.record_failure(f"Prospect skipped: {exc}")
-                        continue
-                    for problem in problems:
-                        batch.record_failure(f"Prospect {fields['backend_id']}: {problem}")
-                    # One page may carry a prospect twice: its latest change wins.
-                    kept = parsed.get(fields["backend_id"])
-                    if kept is None or kept[0]["seq"] <= fields["seq"]:
-                        parsed[fields["backend_id"]] = (fields, problems)
+                stored, count = since, 0
                 with transaction.atomic():
-                    store_prospects(list(parsed.values()), timezone.now())
-                    SyncCursor.put(SyncCursor.PROSPECTS, max(page.next_since, since))
-                batch.modified += len(parsed)
-                stored = True
-            # A page that failed to store stops the step: its cursor did not move, so the
-            # next cycle starts from it again rather than skipping it.
-            if not stored or not page.has_more or page.next_since <= since:
+                    while True:
+                        if page.has_more and page.next_since > stored:
+                            future = ahead.submit(sw.prospects, page.next_since, limit)
+                        count += self.store_page(batch, page, tag_ids, score_ids)
+                        stored = max(page.next_since, stored)
+                        if future is None or batch.examined + limit > ctx.batch_size:
+                            break
+                        wait([future], timeout=HOLD_S)
+                        if not future.done() or future.exception() is not None:
+                            break
+                        page, future = future.result(), None
+                    SyncCursor.put(SyncCursor.PROSPECTS, stored)
+                batch.modified += count
+                since = stored
+                done = True
+            if not done or future is None:
                 break
-            since = page.next_since
             ctx.check_cancelled()
+
+    def store_page(self, batch, page, tag_ids, score_ids):
+        """Parse and store one page (in the batch's transaction); returns the prospects
+        stored."""
+        parsed = {}
+        for item in page.items:
+            batch.examined += 1
+            try:
+                fields, problems = parse_prospect(item, tag_ids, score_ids)
+            except BadRecord as exc:
+                batch.record_failure(f"Prospect skipped: {exc}")
+                continue
+            for problem in problems:
+                batch.record_failure(f"Prospect {fields['backend_id']}: {problem}")
+            # One page may carry a prospect twice: its latest change wins.
+            kept = parsed.get(fields["backend_id"])
+            if kept is None or kept[0]["seq"] <= fields["seq"]:
+                parsed[fields["backend_id"]] = (fields, problems)
+        store_prospects(list(parsed.values()), timezone.now())
+        return len(parsed)
 
 
 def parse_activity(item):
