@@ -138,13 +138,17 @@ def _transient_key(error):
     return error.code or "NETWORK"
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _strip_attributes(record):
     """A query record without `attributes`, also inside parent and child relationships.
 
     The record is changed in place and returned: the client decoded it and owns it.
     """
     record.pop("attributes", None)
-    if any(issubclass(kind, dict) for kind in set(map(type, record.values()))):
+    # The usual record holds only scalars: told by its values' types, in C.
+    if not _SCALARS.issuperset(map(type, record.values())):
         for value in record.values():
             if isinstance(value, dict):
                 if "records" in value and isinstance(value["records"], list):

@@ -79,20 +79,24 @@ SNAPSHOT_COLUMNS = ["salesforce_id", "object", *RecordSnapshot.SF_FIELDS]
 def refresh_snapshots(obj, records, written):
     """Keep the send-up's snapshot in step with what the sync itself wrote.
 
-    `written` maps record id to the fields written. A record the sync did not write keeps
-    its snapshot (a user's change not yet sent up must still be noticed); a record never seen
-    gets one (with what was written), so it is only sent up when it changes later. A known
-    record the sync wrote takes what was written, in the snapshot fields the write touched.
-    One prepared upsert per set of touched fields.
+    `written` maps record id to the fields written (its "Id" among them or not). A record the
+    sync did not write keeps its snapshot (a user's change not yet sent up must still be
+    noticed); a record never seen gets one (with what was written), so it is only sent up
+    when it changes later. A known record the sync wrote takes what was written, in the
+    snapshot fields the write touched. One prepared upsert per set of touched fields.
     """
     by_fields = defaultdict(list)
     snapshot_fields = RecordSnapshot.SF_FIELDS.items()
     row_of = RecordSnapshot.row_of
+    touched = {}  # a diff's field names (few distinct sets): the snapshot fields among them
     for record in records:
         rid = record["Id"]
         diff = written.get(rid)
         if diff:
-            attrs = tuple(a for a, f in snapshot_fields if f in diff)
+            names = tuple(diff)
+            attrs = touched.get(names)
+            if attrs is None:
+                attrs = touched[names] = tuple(a for a, f in snapshot_fields if f in diff)
             record = record | diff
         else:
             attrs = ()
@@ -482,7 +486,7 @@ class MatchProspects(Step):
                 error = outcome.get(rid)
                 hits.append((self.obj, pk, rid, error or "", bool(error)))
                 if error is None:
-                    written[rid] = {k: v for k, v in update.items() if k != "Id"}
+                    written[rid] = update  # its "Id" is the record's own: harmless in a merge
             with transaction.atomic():
                 insert_hits(hits)
                 refresh_snapshots(self.obj, [record for _, _, record in unit], written)
