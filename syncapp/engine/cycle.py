@@ -230,7 +230,12 @@ def finish_step(job_id, ctx):
         )
         job.save()
         cycle.finish_step(job.step, {k: e[k] for k in e}, status, now)
-        if cycle.group_running(job.step):
+        successor = cycle.lane_successor(job.step)
+        if successor:
+            # The next step of its lane: the rest of the group goes on meanwhile.
+            cycle.save(update_fields=["steps"])
+            queue_step(cycle, successor, state)
+        elif cycle.group_running(job.step):
             # A step of its group still runs (or waits for a worker): the last one to end
             # queues what comes next.
             cycle.save(update_fields=["steps"])

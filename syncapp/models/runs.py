@@ -112,8 +112,9 @@ class SWApexJob(models.Model):
 
     def next_queued_steps(self):
         """The next planned step, with the steps of its parallel group planned right after
-        it: they are queued together."""
-        names, group = [], None
+        it: they are queued together, the first step of each lane (`Step.lane`; the others
+        follow their lane, see `lane_successor`)."""
+        names, group, lanes = [], None, set()
         for entry in self.steps:
             if entry["status"] != StepStatus.QUEUED:
                 if names:
@@ -121,9 +122,26 @@ class SWApexJob(models.Model):
                 continue
             if names and (not group or entry.get("group") != group):
                 break
-            names.append(entry["name"])
+            lane = entry.get("lane") or entry["name"]
+            if lane not in lanes:
+                lanes.add(lane)
+                names.append(entry["name"])
             group = entry.get("group")
         return names
+
+    def lane_successor(self, name):
+        """The step planned next in `name`'s lane of its parallel group, not started yet (it
+        is queued when `name` ends), or None."""
+        i = [e["name"] for e in self.steps].index(name)
+        group, lane = self.steps[i].get("group"), self.steps[i].get("lane")
+        if not group or not lane:
+            return None
+        for entry in self.steps[i + 1 :]:
+            if entry.get("group") != group:
+                return None
+            if entry.get("lane") == lane:
+                return entry["name"] if entry["status"] == StepStatus.QUEUED else None
+        return None
 
     def group_running(self, name):
         """Whether another step of `name`'s parallel group (the steps with its group planned

@@ -7,7 +7,7 @@ from syncapp.engine import control
 from syncapp.engine.cycle import run_step, start_cycle
 from syncapp.engine.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, WorkflowOption
-from tests.steps import SIDE_BY_SIDE
+from tests.steps import LANES, SIDE_BY_SIDE
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,75 @@ def test_turning_off_while_a_group_runs_stops_the_step_not_yet_started(sides, jo
     assert not AsyncJob.objects.filter(step="Second").exists()
 
 
-@pytest.mark.parametrize("activity_sync, group", [(False, "match"), (True, "")])
+def test_each_lane_of_a_group_goes_at_its_own_pace(sides, job_queue, settings):
+    settings.SWSTUDIO_WORKFLOW = LANES
+    cycle = start_cycle(Trigger.WATCHER)
+    assert [(s.get("group", ""), s.get("lane", "")) for s in cycle.steps[1:5]] == [
+        ("sides", "left"),
+        ("sides", "right"),
+        ("sides", "left"),
+        ("sides", "right"),
+    ]
+    job_queue.run_next()  # Counting: the first step of each lane, together
+    assert steps_of(job_queue.ids) == ["LeftSide", "RightSide"]
+    left, right = job_queue.ids
+    job_queue.ids.clear()
+
+    run_step(left)  # its lane goes on while RightSide still runs
+    assert steps_of(job_queue.ids) == ["LeftAfter"]
+    (left_after,) = job_queue.ids
+    job_queue.ids.clear()
+    run_step(left_after)
+    assert job_queue.ids == []  # the right lane is not done: nothing after the group
+
+    run_step(right)
+    assert steps_of(job_queue.ids) == ["RightAfter"]
+    job_queue.run_all()  # RightAfter, then what follows the group, once
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.COMPLETED
+    assert AsyncJob.objects.filter(cycle=cycle, step="Second").count() == 1
+    assert all(s["status"] == StepStatus.COMPLETED for s in cycle.steps)
+
+
+def test_a_lane_whose_first_step_failed_goes_on(sides, job_queue, settings):
+    settings.SWSTUDIO_WORKFLOW = [
+        "tests.steps.LeftSide",
+        "tests.steps.CrashingSide",
+        "tests.steps.LeftAfter",
+        "tests.steps.RightAfter",
+        "tests.steps.Second",
+        "tests.steps.Finalizer",
+        "tests.steps.Enqueuer",
+    ]
+    cycle = start_cycle(Trigger.WATCHER)
+    assert steps_of(job_queue.ids) == ["LeftSide", "CrashingSide"]
+    job_queue.ids.reverse()  # the failing one ends first
+    job_queue.run_next()
+    assert steps_of(job_queue.ids) == ["LeftSide", "RightAfter"]
+    job_queue.run_all()
+    cycle.refresh_from_db()
+    assert cycle.step("CrashingSide")["status"] == StepStatus.FAILED
+    assert all(
+        cycle.step(name)["status"] == StepStatus.COMPLETED
+        for name in ("LeftSide", "LeftAfter", "RightAfter", "Second")
+    )
+    assert AsyncJob.objects.filter(cycle=cycle, step="Second").count() == 1
+    assert cycle.status == CycleStatus.PARTIALLY_COMPLETED
+
+
+def test_a_lane_without_its_first_step_starts_with_the_next(sides, job_queue, settings):
+    settings.SWSTUDIO_WORKFLOW = LANES
+    WorkflowOption.objects.create(step="RightSide", enabled=False)
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.run_next()
+    assert steps_of(job_queue.ids) == ["LeftSide", "RightAfter"]
+    job_queue.run_all()
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.COMPLETED
+    assert all(s["status"] == StepStatus.COMPLETED for s in cycle.steps)
+
+
+@pytest.mark.parametrize("activity_sync, group", [(False, "persons"), (True, "")])
 def test_the_match_steps_run_side_by_side_unless_activities_are_synced_the_clean_steps_always(
     admin_user, job_queue, settings, activity_sync, group
 ):
@@ -132,8 +200,14 @@ def test_the_match_steps_run_side_by_side_unless_activities_are_synced_the_clean
     cycle = start_cycle(Trigger.WATCHER)
     groups = {s["name"]: s.get("group", "") for s in cycle.steps}
     assert groups["MatchProspectsToLeads"] == groups["MatchProspectsToContacts"] == group
-    # The Clean steps of Leads and Contacts side by side whatever the activity setting.
-    assert groups["CleanLeads"] == groups["CleanContacts"] == "clean"
+    # The Clean steps of Leads and Contacts side by side whatever the activity setting; each
+    # in the lane of its side (after its Match step, when that is in the group).
+    assert groups["CleanLeads"] == groups["CleanContacts"] == "persons"
+    lanes = {s["name"]: s.get("lane", "") for s in cycle.steps if s.get("group")}
+    assert lanes["CleanLeads"] == "lead" and lanes["CleanContacts"] == "contact"
+    if group:
+        assert lanes["MatchProspectsToLeads"] == "lead"
+        assert lanes["MatchProspectsToContacts"] == "contact"
     assert {name for name, g in groups.items() if g} == {"CleanLeads", "CleanContacts"} | (
         {"MatchProspectsToLeads", "MatchProspectsToContacts"} if group else set()
     )

@@ -100,22 +100,51 @@ class LeftSide(Counting):
 
     name = "LeftSide"
     parallel_group = "sides"
+    lane = "left"
 
 
 class RightSide(Counting):
     name = "RightSide"
     parallel_group = "sides"
+    lane = "right"
+
+
+class LeftAfter(Counting):
+    """Follows LeftSide in its lane: queued when LeftSide ends, whatever RightSide does."""
+
+    name = "LeftAfter"
+    parallel_group = "sides"
+    lane = "left"
+
+
+class RightAfter(Counting):
+    name = "RightAfter"
+    parallel_group = "sides"
+    lane = "right"
 
 
 class CrashingSide(Crashing):
     name = "CrashingSide"
     parallel_group = "sides"
+    lane = "right"
 
 
 SIDE_BY_SIDE = [
     "tests.steps.Counting",
     "tests.steps.LeftSide",
     "tests.steps.RightSide",
+    "tests.steps.Second",
+    "tests.steps.Finalizer",
+    "tests.steps.Enqueuer",
+]
+
+
+LANES = [
+    "tests.steps.Counting",
+    "tests.steps.LeftSide",
+    "tests.steps.RightSide",
+    "tests.steps.LeftAfter",
+    "tests.steps.RightAfter",
     "tests.steps.Second",
     "tests.steps.Finalizer",
     "tests.steps.Enqueuer",

@@ -46,6 +46,11 @@ class Step:
     # the last of them ends. Empty: the step runs alone. Decided when the cycle is planned
     # (`group`), kept in its step entries.
     parallel_group = ""
+    # Within a group, steps of the same lane run one after the other in plan order, and each
+    # lane goes at its own pace: the next step of a lane is queued when the one before it in
+    # that lane ends (e.g. CleanLeads once MatchProspectsToLeads ends, whatever the Contacts
+    # side is doing). Empty: the step is a lane of its own.
+    lane = ""
 
     @property
     def class_name(self):
@@ -102,7 +107,7 @@ def plan(options, workflow_options):
 
 def new_step_entry(step, batch_size, group=""):
     """A step's JSON entry in its cycle, as planned (`group`: see `Step.parallel_group`; the
-    key is there only for a step that runs side by side with others)."""
+    keys `group` and `lane` are there only for a step that runs side by side with others)."""
     entry = {
         "name": step.name,
         "class": step.class_name,
@@ -124,6 +129,8 @@ def new_step_entry(step, batch_size, group=""):
     }
     if group:
         entry["group"] = group
+        if step.lane:
+            entry["lane"] = step.lane
     return entry
 
 

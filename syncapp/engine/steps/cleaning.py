@@ -118,9 +118,17 @@ class CleanPersons(Step):
     default_batch_size = 1000
     # Leads and Contacts are cleaned side by side (two async jobs), as they are matched: each
     # side writes only its own object, its own snapshots and candidates, and its own columns
-    # of the prospects (plus `sync_status`, set to Not Processed by either); the writes of
-    # prospects' statuses are serialized (`lock_prospect_statuses`).
-    parallel_group = "clean"
+    # of the prospects (plus `sync_status`, set to Not Processed by either: a Match step of
+    # the other side still running leaves such a prospect pending); the writes of prospects'
+    # statuses are serialized (`lock_prospect_statuses`). In the Match steps' group and lane
+    # of their side: CleanLeads starts when MatchProspectsToLeads ends (with activity sync
+    # on, the Match steps run alone and the two Clean steps form the group by themselves).
+    parallel_group = "persons"
+
+    @property
+    def lane(self):
+        return self.side
+
     obj = ""
     side = ""
     condition = ""

@@ -122,8 +122,13 @@ class MatchProspects(Step):
     activity_lookup = ""
     # Leads and Contacts are matched side by side (two async jobs): each side writes only its
     # own object and its own columns of the prospects, and the writes of their statuses are
-    # serialized (`lock_prospect_statuses`).
-    parallel_group = "match"
+    # serialized (`lock_prospect_statuses`). Each side is a lane: its Clean step follows it
+    # as soon as it ends (steps/cleaning.py).
+    parallel_group = "persons"
+
+    @property
+    def lane(self):
+        return self.side
 
     def group(self, options):
         # With activity sync on, both sides upsert the same SW Activity records (one per
