@@ -283,7 +283,11 @@ class CleanProspects(Step):
         for prospects in keyset(obsolete.only("pk"), ctx.batch_size):
             with ctx.batch() as batch:
                 batch.examined += len(prospects)
-                deleted = Prospect.objects.filter(pk__in=[p.pk for p in prospects]).delete()
+                # Only the keys: the deletion's collector otherwise loads whole prospects
+                # (their JSON decoded) to delete them (offline, 5,000: 0.22 -> 0.18 s).
+                deleted = (
+                    Prospect.objects.filter(pk__in=[p.pk for p in prospects]).only("pk").delete()
+                )
                 batch.modified += deleted[1].get(Prospect._meta.label, 0)
 
 

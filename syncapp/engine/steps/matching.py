@@ -430,9 +430,10 @@ class MatchProspects(Step):
             else:
                 hits.append((self.obj, prospect.pk, record["Id"], "", False))
                 matched.append(record)
-        with transaction.atomic():
-            refresh_snapshots(self.obj, matched, {})
-            insert_hits(hits)
+        if hits:  # else no transaction: on SQLite even an empty one waits for the write lock
+            with transaction.atomic():
+                refresh_snapshots(self.obj, matched, {})
+                insert_hits(hits)
         return updates
 
     def send(self, ctx, sf, behind, inflight, unit):
