@@ -42,3 +42,28 @@ def test_pending_emails_answers_what_pending_for_selects():
             )
             assert Prospect.objects.pending_emails(side, 3, keys, after=after) == expected
     assert Prospect.objects.pending_emails("lead", 3, keys) == {"a@x.com", "b@x.com"}
+
+
+def test_a_snapshot_row_follows_the_snapshot_fields_order():
+    from syncapp.models import RecordSnapshot
+
+    record = {
+        "Id": "00Q000000000001AAA",
+        "Email": "Ada@Example.com",
+        "SW_Favorite__c": None,
+        "FirstName": "Ada",
+        "LastName": None,
+        "OwnerId": "005000000000001AAA",
+        "SW_Prospect_Id__c": "p_ada",
+    }
+    # `row_of` spells its fields out (the Match steps' hot path): it must say what the
+    # generic reading of SF_FIELDS says, in that order.
+    generic = [
+        bool(record.get(field)) if attr == "favorite" else record.get(field) or ""
+        for attr, field in RecordSnapshot.SF_FIELDS.items()
+    ]
+    assert RecordSnapshot.row_of(record) == generic
+    assert RecordSnapshot.values_of(record) == dict(
+        zip(RecordSnapshot.SF_FIELDS, generic, strict=True)
+    )
+    assert RecordSnapshot.row_of({"Id": "x"}) == ["", False, "", "", "", ""]
