@@ -22,20 +22,26 @@ def test_the_cursor_moves_page_by_page_and_only_changes_are_read_next_time(world
     assert cycle.step("GetProspects")["examined"] == 1
 
 
+def fail_second_store(monkeypatch, prospects, message):
+    """The second page GetProspects stores fails with `message`; returns the real store."""
+    real = prospects.store_prospects
+    calls = []
+
+    def failing_second_page(parsed, now):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError(message)
+        return real(parsed, now)
+
+    monkeypatch.setattr(prospects, "store_prospects", failing_second_page)
+    return real
+
+
 def test_a_page_that_fails_to_store_does_not_move_the_cursor(world, monkeypatch):
     from syncapp.engine.steps import prospects
 
     WorkflowOption.objects.create(step="GetProspects", batch_size=2)
-    real = prospects.store_prospects
-    seen = []
-
-    def failing_second_page(parsed, now):
-        seen.append(1)
-        if len(seen) == 2:
-            raise RuntimeError("database is locked")
-        return real(parsed, now)
-
-    monkeypatch.setattr(prospects, "store_prospects", failing_second_page)
+    real = fail_second_store(monkeypatch, prospects, "database is locked")
     cycle = world.cycle()
 
     assert cycle.step("GetProspects")["status"] == StepStatus.PARTIALLY_COMPLETED
@@ -64,16 +70,7 @@ def test_several_pages_are_stored_with_their_cursor_in_one_batch(world, monkeypa
 
 def test_a_later_page_that_fails_to_store_undoes_its_whole_batch(world, monkeypatch):
     prospects = small_pages(monkeypatch, 4)
-    real = prospects.store_prospects
-    calls = []
-
-    def failing_second_page(parsed, now):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk I/O error")
-        return real(parsed, now)
-
-    monkeypatch.setattr(prospects, "store_prospects", failing_second_page)
+    real = fail_second_store(monkeypatch, prospects, "disk I/O error")
     step = world.cycle().step("GetProspects")
 
     # The first page was stored in the failed batch's transaction: undone with it, and the
