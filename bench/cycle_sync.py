@@ -21,7 +21,9 @@ Side by side in one run, on fresh databases of its own (a temporary SWSTUDIO_VAR
    Leads 200 a call, one field each; and the cycle's own writes replayed (every record the
    Match steps wrote, the same fields and values, read back first, untimed), 200 a call;
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
-   Leads, extrapolated to the cycle's writes.
+   Leads, extrapolated to the cycle's writes;
+5. both cores' idle and stolen seconds over the cycle and over the replay (/proc/stat): on a
+   shared virtual machine, stolen time says the host was busy with others.
 Prints the results as JSON (--json: and a last line of JSON with the figures for bench/run,
 against issue 4's targets).
 """
@@ -173,6 +175,24 @@ def children_cpu_s(pid):
     return total
 
 
+def machine_cpu():
+    """(idle, steal) seconds of all cores so far, from /proc/stat (zeros where it is not
+    there). Steal is time the hypervisor gave this machine's virtual cores to others: on a
+    shared host it comes and goes, and a run with much of it is slower for reasons outside
+    the code."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[3]) / tick, (int(fields[7]) if len(fields) > 7 else 0) / tick
+
+
+def since(before):
+    now = machine_cpu()
+    return {"idle_s": round(now[0] - before[0], 1), "steal_s": round(now[1] - before[1], 1)}
+
+
 def run(args, port, server_pid=0):
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "swstudio_site.settings")
@@ -230,6 +250,7 @@ def run(args, port, server_pid=0):
     connections.close_all()  # not shared with the forked workers
     pool = mp.Pool(args.cycle_workers)
     server_cpu0 = children_cpu_s(server_pid)
+    machine0 = machine_cpu()
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
     started = time.perf_counter()
@@ -247,6 +268,7 @@ def run(args, port, server_pid=0):
             outstanding.remove(r)
             done.append(r.get())
     server_cpu = children_cpu_s(server_pid) - server_cpu0
+    cycle_machine = since(machine0)
     pool.close()
     pool.join()
     # Stages: a step alone, or steps that ran side by side (overlapping in time). The wall
@@ -309,11 +331,12 @@ def run(args, port, server_pid=0):
         for obj, cond in (("Lead", "IsConverted = false AND "), ("Contact", ""))
     }
     same_n = sum(len(v) for v in replay.values())
-    t, server_cpu0 = time.perf_counter(), children_cpu_s(server_pid)
+    t, server_cpu0, machine0 = time.perf_counter(), children_cpu_s(server_pid), machine_cpu()
     for obj, records in replay.items():
         sf.update(obj, records)
     same_s = time.perf_counter() - t
     same_server_cpu = children_cpu_s(server_pid) - server_cpu0
+    same_machine = since(machine0)
     del replay
 
     simple = sf._connect()
@@ -345,6 +368,10 @@ def run(args, port, server_pid=0):
         "raw_same_writes_s": round(same_s, 2),
         "raw_same_writes_rate_per_s": round(same_n / same_s),
         "raw_same_writes_sandbox_cpu_s": round(same_server_cpu, 2),
+        # Both cores' idle and stolen seconds over the cycle (from the entry job to the last
+        # step's end, hand-offs included) and over the replay.
+        "machine_cycle": cycle_machine,
+        "machine_replay": same_machine,
         "cycle_vs_raw_same_writes": round(wall / (written / (same_n / same_s)), 2)
         if written
         else None,
