@@ -26,6 +26,7 @@ from syncapp.engine.steps.common import (
     PROSPECT_ID,
     TAGS,
     TEMPERATURE,
+    PersonStep,
     chunked,
     cleared_values,
     insert_rows,
@@ -111,27 +112,19 @@ def watched_by_sendup(obj, since, ctx):
     return None
 
 
-class CleanPersons(Step):
+class CleanPersons(PersonStep):
     # Each batch makes one chunked `IN (...)` read: SOQL's URI limit holds ~600 Ids (or
     # prospect ids) a statement, so 200 a batch spent a query call per 200; 1,000 fills the
     # statements (2 per batch). Writes still go 200 a collection call.
     default_batch_size = 1000
-    # Leads and Contacts are cleaned side by side (two async jobs), as they are matched: each
-    # side writes only its own object, its own snapshots and candidates, and its own columns
-    # of the prospects (plus `sync_status`, set to Not Processed by either: a Match step of
-    # the other side still running leaves such a prospect pending); the writes of prospects'
-    # statuses are serialized (`lock_prospect_statuses`). In the Match steps' group and lane
-    # of their side: CleanLeads starts when MatchProspectsToLeads ends (with activity sync
-    # on, the Match steps run alone and the two Clean steps form the group by themselves).
-    parallel_group = "persons"
-
-    @property
-    def lane(self):
-        return self.side
-
-    obj = ""
-    side = ""
-    condition = ""
+    # Leads and Contacts are cleaned side by side (two async jobs, `PersonStep`), as they are
+    # matched: each side writes only its own object, its own snapshots and candidates, and
+    # its own columns of the prospects (plus `sync_status`, set to Not Processed by either: a
+    # Match step of the other side still running leaves such a prospect pending); the writes
+    # of prospects' statuses are serialized (`lock_prospect_statuses`). In the Match steps'
+    # group and lane of their side: CleanLeads starts when MatchProspectsToLeads ends (with
+    # activity sync on, the Match steps run alone and the two Clean steps form the group by
+    # themselves).
 
     def run(self, ctx):
         sf = clients.salesforce()

@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.constants import OnConflict
 
+from syncapp.engine.steps import Step
 from syncapp.models import FieldMapping, TagDefinition
 
 PROSPECT_ID = "SW_Prospect_Id__c"
@@ -18,6 +19,25 @@ TEMPERATURE = "SW_Temperature__c"
 LAST_VISIT = "SW_Last_Visit__c"
 FAVORITE = "SW_Favorite__c"
 PERSON_FIELDS = [PROSPECT_ID, TAGS, TEMPERATURE, LAST_VISIT, FAVORITE]
+
+
+class PersonStep(Step):
+    """A step over one side, Leads or Contacts: `obj` the object, `side` "lead" or "contact"
+    (the prospects' columns of that side), `condition` what the object's SOQL WHERE starts
+    with. The two sides' steps run side by side in the group `persons`, each side a lane of
+    its own (its steps one after the other: steps/matching.py and steps/cleaning.py say why
+    the sides may overlap)."""
+
+    parallel_group = "persons"
+    obj = ""
+    side = ""
+    condition = ""
+
+    @property
+    def lane(self):
+        return self.side
+
+
 HOTNESS = {"Hot": 3, "Warm": 2, "Cold": 1}
 # PostgreSQL advisory lock key of the prospects' statuses (`lock_prospect_statuses`).
 PROSPECT_STATUS_LOCK = 0x5357_5354  # "SWST"

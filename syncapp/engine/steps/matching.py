@@ -32,9 +32,10 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 
 from syncapp.engine import clients
-from syncapp.engine.steps import Cancelled, Step, StopStep
+from syncapp.engine.steps import Cancelled, StopStep
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
+    PersonStep,
     account,
     changes,
     chunked,
@@ -111,24 +112,16 @@ def refresh_snapshots(obj, records, written):
         )
 
 
-class MatchProspects(Step):
+class MatchProspects(PersonStep):
     # Larger than the framework's 200: the e-mail IN-lists are cut by SOQL's length limit
     # (~400 addresses a query), so 1,000 prospects a batch fill its queries; the writes go
     # 200 a call whatever this is.
     default_batch_size = 1000
-    obj = ""
-    side = ""
-    condition = ""
     activity_lookup = ""
-    # Leads and Contacts are matched side by side (two async jobs): each side writes only its
-    # own object and its own columns of the prospects, and the writes of their statuses are
-    # serialized (`lock_prospect_statuses`). Each side is a lane: its Clean step follows it
-    # as soon as it ends (steps/cleaning.py).
-    parallel_group = "persons"
-
-    @property
-    def lane(self):
-        return self.side
+    # Leads and Contacts are matched side by side (two async jobs, `PersonStep`): each side
+    # writes only its own object and its own columns of the prospects, and the writes of
+    # their statuses are serialized (`lock_prospect_statuses`). Each side is a lane: its
+    # Clean step follows it as soon as it ends (steps/cleaning.py).
 
     def group(self, options):
         # With activity sync on, both sides upsert the same SW Activity records (one per
