@@ -24,8 +24,9 @@ def reference_id(prefix, number):
     return id15 + suffix
 
 
-def test_a_known_salesforce_id():
-    # The 15- to 18-character example of Salesforce's documentation: 001A0000006Vm9rIAC.
+def test_a_worked_example():
+    # 001A0 00000 6Vm9r: "A" is the 4th character of the first five (bit 8: "I"), the next
+    # five have no capital ("A"), "V" is the 2nd of the last five (bit 2: "C").
     assert parse_id("001A0000006Vm9rIAC", "001") == parse_id("001A0000006Vm9r", "001")
     assert make_id("001", parse_id("001A0000006Vm9r", "001")) == "001A0000006Vm9rIAC"
 
