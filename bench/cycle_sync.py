@@ -24,7 +24,9 @@ Side by side in one run, on fresh databases of its own (a temporary SWSTUDIO_VAR
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
    Leads, extrapolated to the cycle's writes;
 5. both cores' idle and stolen seconds over the cycle and over the replay (/proc/stat): on a
-   shared virtual machine, stolen time says the host was busy with others.
+   shared virtual machine, stolen time says the host was busy with others; and this
+   process's own CPU over the cycle (harness_cpu_s: it blocks between the steps' hand-offs
+   and ends, so the cycle has the cores).
 Prints the results as JSON (--json: and a last line of JSON with the figures for bench/run,
 against issue 4's targets).
 """
@@ -34,6 +36,7 @@ import json
 import math
 import multiprocessing
 import os
+import queue
 import resource
 import shutil
 import socket
@@ -42,6 +45,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,11 +249,18 @@ def run(args, port, server_pid=0):
 
     # The step jobs run in a pool of `--cycle-workers` processes forked from this one, as on
     # a django-q2 cluster with that many workers: a hand-off (in whichever process ends a
-    # step) puts the next job's id on `jobs`; this process hands each id to the pool. Steps
-    # of a parallel group (the two Match steps) run side by side.
+    # step) sends the next job's id down `jobs`; this process hands each id to the pool. Steps
+    # of a parallel group (the two Match steps) run side by side. This process blocks between
+    # events (a job id, a step's end) rather than polling: the cycle has both cores.
     mp = multiprocessing.get_context("fork")
-    jobs = mp.SimpleQueue()
-    cycle_engine._enqueue = lambda job_id, _name: jobs.put(job_id)
+    jobs, job_sender = mp.Pipe(duplex=False)
+    job_lock = mp.Lock()
+
+    def enqueue(job_id, _name):
+        with job_lock:
+            job_sender.send(job_id)
+
+    cycle_engine._enqueue = enqueue
     worker_args.update(
         server_pid=server_pid, api_used=api_used, profile=args.profile, trace=args.tracemalloc
     )
@@ -257,24 +268,38 @@ def run(args, port, server_pid=0):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     connections.close_all()  # not shared with the forked workers
     pool = mp.Pool(args.cycle_workers)
+    # A step's end, from the pool's result thread: its result (or exception), and a byte on
+    # `wake` for this process's wait.
+    ended, (wake, waker) = queue.SimpleQueue(), os.pipe()
+
+    def landed(result):
+        ended.put(result)
+        os.write(waker, b".")
+
     server_cpu0 = children_cpu_s(server_pid)
     machine0 = machine_cpu()
+    harness0 = time.process_time()
     t = time.perf_counter()
     cycle = cycle_engine.start_cycle(Trigger.RUNNER)
     started = time.perf_counter()
-    outstanding, done = [], []
+    outstanding, done = 0, []
     while True:
-        while not jobs.empty():
-            outstanding.append(pool.apply_async(run_job, (jobs.get(),)))
-        if not outstanding:
+        # A step hands off before it returns: its successor's id is in `jobs` by the time its
+        # end is.
+        while jobs.poll():
+            pool.apply_async(run_job, (jobs.recv(),), callback=landed, error_callback=landed)
+            outstanding += 1
+        while not ended.empty():
+            result = ended.get()
+            if isinstance(result, BaseException):
+                raise result
+            outstanding -= 1
+            done.append(result)
+        if not outstanding and not jobs.poll():
             break
-        ready = [r for r in outstanding if r.ready()]
-        if not ready:
-            time.sleep(0.001)
-            continue
-        for r in ready:
-            outstanding.remove(r)
-            done.append(r.get())
+        if wake in mp_wait([jobs, wake]):
+            os.read(wake, 4096)
+    harness_cpu = time.process_time() - harness0
     server_cpu = children_cpu_s(server_pid) - server_cpu0
     cycle_machine = since(machine0)
     pool.close()
@@ -368,6 +393,8 @@ def run(args, port, server_pid=0):
         "records_written": written,
         "cycle_cpu_s": round(cpu, 1),
         "sandbox_cpu_s": round(server_cpu, 1),
+        # This process over the cycle: starting it, handing jobs to the pool, collecting ends.
+        "harness_cpu_s": round(harness_cpu, 2),
         "write_rate_per_s": round(written / wall),
         "api_calls": calls,
         "floor_calls": floor_writes + floor_pages,
