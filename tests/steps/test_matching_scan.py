@@ -297,3 +297,37 @@ def test_two_calls_in_flight_each_settle_their_own_records(world, monkeypatch):
     assert second.status == CycleStatus.COMPLETED, second.steps
     for rid, values in expected_people(world.sf, world.sw).items():
         assert held(world.sf.get(rid)) == values, rid
+
+
+@pytest.mark.parametrize("first", ["lead", "contact"])
+def test_the_side_that_settles_last_marks_the_prospects_processed(
+    world, monkeypatch, settings, first
+):
+    """Scan mode settles a side's prospects in one statement, which also marks Processed
+    those the other side is done with: a side settled alone leaves them Not Processed, with
+    their last error; the other side's settlement, whichever comes second, finishes them."""
+    busier(world)
+    force(monkeypatch, True)
+    steps = "syncapp.engine.steps"
+    settings.SWSTUDIO_WORKFLOW = [
+        f"{steps}.definitions.GetTags",
+        f"{steps}.definitions.GetScores",
+        f"{steps}.prospects.GetProspects",
+    ]
+    assert world.cycle().status == CycleStatus.COMPLETED
+    matchable = Prospect.objects.filter(lifecycle="Active").exclude(email_key="")
+    assert matchable.count() > 10
+    matchable.filter(backend_id="p_x1").update(last_error="noted before the match")
+    second = {"lead": "contact", "contact": "lead"}[first]
+    for side in (first, second):
+        step = {"lead": "MatchProspectsToLeads", "contact": "MatchProspectsToContacts"}[side]
+        settings.SWSTUDIO_WORKFLOW = [f"{steps}.matching.{step}"]
+        cycle = world.cycle()
+        assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+        if side == first:
+            assert not matchable.filter(**{f"{first}_pending": True}).exists()
+            assert set(matchable.values_list("sync_status", flat=True)) == {
+                SyncStatus.NOT_PROCESSED
+            }
+            assert matchable.get(backend_id="p_x1").last_error == "noted before the match"
+    assert set(matchable.values_list("sync_status", "last_error")) == {(SyncStatus.PROCESSED, "")}

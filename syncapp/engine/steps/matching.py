@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.db.models.expressions import RawSQL
 
 from syncapp.engine import clients
@@ -72,6 +73,7 @@ SCAN_MIN_IN_CALLS = 3
 # E-mails a prospect look-up of scan mode asks for at once (SQLite's historical limit of bound
 # parameters is 999).
 LOOKUP_CHUNK = 900
+OTHER_SIDE = {"lead": "contact", "contact": "lead"}
 
 
 SNAPSHOT_COLUMNS = ["salesforce_id", "object", *RecordSnapshot.SF_FIELDS]
@@ -519,6 +521,10 @@ class MatchProspects(PersonStep):
             ctx.check_cancelled()
             table = connection.ops.quote_name(MatchScanHit._meta.db_table)
             outer = connection.ops.quote_name(Prospect._meta.db_table)
+            # A prospect the other side is done with becomes Processed in the same statement
+            # (`mark_processed`'s rule): one rewrite of each row, not two. The statuses' lock
+            # is held, so the other side's settlement has committed or not begun.
+            done = {f"{OTHER_SIDE[side]}_pending": False}
             with ctx.batch() as batch, transaction.atomic():
                 lock_prospect_statuses()
                 batch.examined += pending.exclude(pk__in=failing).update(
@@ -527,9 +533,18 @@ class MatchProspects(PersonStep):
                         f"matched_{side}_ids": RawSQL(
                             matched_ids.format(hits=table, prospect=outer), (self.obj,)
                         ),
+                        "sync_status": Case(
+                            When(**done, then=Value(SyncStatus.PROCESSED)),
+                            default=F("sync_status"),
+                            output_field=Prospect._meta.get_field("sync_status"),
+                        ),
+                        "last_error": Case(
+                            When(**done, then=Value("")),
+                            default=F("last_error"),
+                            output_field=Prospect._meta.get_field("last_error"),
+                        ),
                     }
                 )
-                self.mark_processed(Prospect.objects.all(), [])
             return
         last = 0
         while True:
