@@ -11,7 +11,7 @@ import math
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from syncapp.engine import clients
@@ -198,15 +198,29 @@ UPSERT_FIELDS = [
 ]
 
 
+def stored_states(ids):
+    """{backend id: (e-mail key, lead clean pending, contact clean pending)} of the prospects
+    already stored among `ids` (one page). Plain SQL: the ORM took ~6 ms a page to build and
+    convert this statement of 1,000 parameters (offline), against ~1 ms."""
+    if not ids:
+        return {}
+    qn = connection.ops.quote_name
+    meta = Prospect._meta
+    columns = ("backend_id", "email_key", "lead_clean_pending", "contact_clean_pending")
+    sql = "SELECT {} FROM {} WHERE {} IN ({})".format(
+        ", ".join(qn(meta.get_field(c).column) for c in columns),
+        qn(meta.db_table),
+        qn(meta.get_field("backend_id").column),
+        ", ".join(["%s"] * len(ids)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
 def store_prospects(parsed, now):
     """Upsert one page of parsed prospects (in the caller's transaction)."""
-    ids = [f["backend_id"] for f, _ in parsed]
-    old = {
-        p["backend_id"]: p
-        for p in Prospect.objects.filter(backend_id__in=ids).values(
-            "backend_id", "email_key", "lead_clean_pending", "contact_clean_pending"
-        )
-    }
+    old = stored_states([f["backend_id"] for f, _ in parsed])
     rows = []
     for fields, problems in parsed:
         previous = old.get(fields["backend_id"])
@@ -214,17 +228,15 @@ def store_prospects(parsed, now):
         # Records that held this prospect may have to be cleaned: it is gone, or its e-mail
         # moved (its old Leads/Contacts no longer match). New inactive prospects too: the org
         # may hold their data from before.
-        dirty = not active or (
-            previous is not None and previous["email_key"] != fields["email_key"]
-        )
+        dirty = not active or (previous is not None and previous[0] != fields["email_key"])
         matchable = active and bool(fields["email_key"])
         fields.update(
             sync_status=SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
             lead_pending=matchable,
             contact_pending=matchable,
             last_error="; ".join(problems)[:2000],
-            lead_clean_pending=dirty or bool(previous and previous["lead_clean_pending"]),
-            contact_clean_pending=dirty or bool(previous and previous["contact_clean_pending"]),
+            lead_clean_pending=dirty or bool(previous and previous[1]),
+            contact_clean_pending=dirty or bool(previous and previous[2]),
         )
         rows.append(fields)
     insert_rows(
