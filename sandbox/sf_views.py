@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import runtime, sfstore
 from .errors import SfApiError
+from .fastjson import json_response
 from .ids import make_id
 from .models import SfSession
 from .schema import SOBJECTS, describe, describe_global_entry, get_sobject
@@ -29,9 +30,7 @@ LATEST_VERSION = "59.0"
 
 
 def _json(data, status=200):
-    return JsonResponse(
-        data, status=status, safe=False, json_dumps_params={"separators": (",", ":")}
-    )
+    return json_response(data, status=status)
 
 
 def _error(exc):

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import churn, runtime
 from .errors import SwApiError
+from .fastjson import json_response, loads
 from .models import SandboxSettings, SwActivity, SwProspect, SwReceived, SwScore, SwTag
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,6 @@ def prospect_rows(since, count):
         ", ".join(columns), qn(meta.db_table), order, order
     )
     params = [since, count]
-    loads = json.loads
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
@@ -292,21 +292,18 @@ def prospects(request, cfg, counts):
     rows = prospect_rows(since, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = []
+    items, malformed = [], False
     for p in rows:
         kind = malformed_kind(p, cfg.sw_malformed_rate)
         if kind:
             counts["sw.fault.malformed"] += 1
             items.append(malformed_json(p, kind))
+            malformed = True
         else:
             items.append(prospect_json(p))
-    return JsonResponse(
-        {
-            "prospects": items,
-            "nextSince": rows[-1].seq if rows else since,
-            "hasMore": more,
-        }
-    )
+    page = {"prospects": items, "nextSince": rows[-1].seq if rows else since, "hasMore": more}
+    # A malformed item may carry NaN, which only the standard library writes as NaN.
+    return JsonResponse(page) if malformed else json_response(page)
 
 
 @sw_api(["GET"])

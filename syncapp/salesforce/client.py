@@ -24,6 +24,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 
 from syncapp.backoff import backoff_delay
+from syncapp.fastjson import loads
 
 from . import soql
 from .auth import login, token_cache
@@ -141,6 +142,14 @@ def _transient_key(error):
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
+class _Salesforce(Salesforce):
+    """simple-salesforce's client, its JSON answers decoded by orjson (`syncapp.fastjson`):
+    a query page of 2,000 records takes about half the standard library's time."""
+
+    def parse_result_to_json(self, result):
+        return loads(result.content)
+
+
 def _strip_attributes(record):
     """A query record without `attributes`, also inside parent and child relationships.
 
@@ -195,14 +204,11 @@ class SalesforceClient:
             if self._cache:
                 self._cache.put(self.config, token)
         prepare_for_instance(self.session, token.instance_url)
-        sf = Salesforce(
+        sf = _Salesforce(
             instance_url=token.instance_url,
             session_id=token.access_token,
             session=self.session,
             version=self.config.api_version,
-            # Plain dicts, decoded by the json module's C code: the default OrderedDict hook is
-            # a Python call per JSON object (two per record of a query page).
-            object_pairs_hook=None,
         )
         sf.headers.pop("X-PrettyPrint", None)  # smaller answers
         self._token, self._sf = token, sf

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import requests
 
 from syncapp.backoff import backoff_delay
+from syncapp.fastjson import loads
 
 from .errors import AuthError, BadResponse, RequestError, SalesWingsError, TransientError
 
@@ -131,7 +132,7 @@ class SalesWingsClient:
         if response.status_code == 204 or not response.content:
             return {}
         try:
-            return response.json()
+            return loads(response.content)
         except ValueError:
             raise BadResponse(
                 f"{what}: the answer is not JSON", status=response.status_code

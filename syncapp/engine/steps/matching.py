@@ -20,7 +20,6 @@ Both modes compare and write the same way (`person_values`, `changes`).
 """
 
 import datetime as dt
-import json
 import math
 from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +53,7 @@ from syncapp.engine.steps.common import (
     update_rows,
     update_where,
 )
+from syncapp.fastjson import loads
 from syncapp.models import (
     Activity,
     Lifecycle,
@@ -788,7 +788,7 @@ class ProspectLookup:
 
 
 def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    return loads(value) if isinstance(value, str | bytes) else value
 
 
 def _sf_text(value):
