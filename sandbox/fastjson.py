@@ -8,9 +8,9 @@ The text differs from `JsonResponse`'s only in spelling: compact, and non-ASCII 
 as UTF-8 rather than `\\u` escapes. Date-times, decimals and the like go through Django's
 encoder as before. What orjson cannot encode (integers past 64 bits, say) falls back to the
 standard library. orjson writes NaN and Infinity as null: an answer that must carry them on
-purpose (a fault the backend stand-in injects) uses `JsonResponse`. Decoding falls back to
-the standard library for what orjson refuses (NaN, integers past 64 bits): the same values
-either way.
+purpose (a fault the backend stand-in injects) uses `JsonResponse`. Decoding (the stored
+tags and scores) falls back to the standard library for what orjson refuses (NaN, say); an
+integer past 64 bits comes as a float, as in `syncapp.fastjson`.
 """
 
 import json

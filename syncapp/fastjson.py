@@ -2,9 +2,12 @@
 
 orjson decodes a query page of 2,000 records in about half the standard library's time, and
 a small stored object in about a seventh. What orjson refuses and Python's parser reads
-(NaN and Infinity, integers past 64 bits, lone surrogates, UTF-16 or UTF-32 text) goes to
-the standard library, so the answer is the same either way: the same values, or the same
-`json.JSONDecodeError` (a ValueError) for what is not JSON at all.
+(NaN and Infinity, lone surrogates, UTF-16 or UTF-32 text) goes to the standard library, so
+the answer is the same either way, and what is not JSON at all raises what `json.loads`
+raises (a ValueError). One difference: an integer past 64 bits comes as a float (orjson's
+reading; Python's is exact). Nothing the sync reads is that large: Salesforce answers
+numbers as doubles, and a backend `seq` that large is refused either way (past what the
+database stores), only with another message.
 """
 
 import json

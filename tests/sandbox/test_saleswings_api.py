@@ -134,6 +134,18 @@ def test_injected_faults(sw, faults):
     assert r.status_code == 503 and r.json()["error"]["code"] == "unavailable"
 
 
+def test_malformed_items_are_served_as_python_writes_them(sw, faults):
+    """Pages are written by orjson, which would write a NaN score as null; a page with a
+    malformed item is written by the standard library, so the NaN fault reaches the client."""
+    faults(auto_churn=False, sw_malformed_rate=1.0)
+    text = sw.get("/prospects", params={"limit": 60}).text
+    assert '"engagement":NaN' in text.replace(" ", "") or '"fit":NaN' in text.replace(" ", "")
+    assert "<corrupt prospect" in text
+    faults(sw_malformed_rate=0.0)
+    text = sw.get("/prospects", params={"limit": 60}).text
+    assert "NaN" not in text and "corrupt" not in text
+
+
 def test_prospect_rows_are_what_the_api_serves(sw):
     p = SwProspect.objects.get(seq=1)
     [served] = sw.get("/prospects", params={"limit": 1}).json()["prospects"]

@@ -67,10 +67,12 @@ def _has_nul(value):
 
 def _seq(item):
     seq = item.get("seq")
+    # Past what the database stores: it refused it, failing the whole page every cycle. (An
+    # integer past 64 bits is decoded as a float: syncapp.fastjson.)
+    if isinstance(seq, int | float) and not isinstance(seq, bool) and seq > MAX_SEQ:
+        raise BadRecord(f"seq is out of range: {seq}")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise BadRecord("seq is missing or not a non-negative integer")
-    if seq > MAX_SEQ:  # the database refused it, failing the whole page every cycle
-        raise BadRecord(f"seq is out of range: {seq}")
     return seq
 
 
