@@ -209,6 +209,10 @@ class SalesforceClient:
             session_id=token.access_token,
             session=self.session,
             version=self.config.api_version,
+            # Plain dicts wherever simple-salesforce still decodes by itself (an `SFType`'s
+            # calls; the steps use none): the default OrderedDict hook is a Python call per
+            # JSON object.
+            object_pairs_hook=None,
         )
         sf.headers.pop("X-PrettyPrint", None)  # smaller answers
         self._token, self._sf = token, sf
