@@ -2,13 +2,13 @@
 
 orjson decodes a query page of 2,000 records in about half the standard library's time, and
 a small stored object in about a seventh. It parses into a buffer of its own first: decoding
-such a page (940 KB) peaks at ~14 MB against ~4 MB, freed with the call (docs/benchmarks.md). What orjson refuses and Python's parser reads
-(NaN and Infinity, lone surrogates, UTF-16 or UTF-32 text) goes to the standard library, so
-the answer is the same either way, and what is not JSON at all raises what `json.loads`
-raises (a ValueError). One difference: an integer past 64 bits comes as a float (orjson's
-reading; Python's is exact). Nothing the sync reads is that large: Salesforce answers
-numbers as doubles, and a backend `seq` that large is refused either way (past what the
-database stores), only with another message.
+such a page (940 KB) peaks at ~14 MB against ~4 MB, freed with the call (docs/benchmarks.md).
+What orjson refuses and Python's parser reads (NaN and Infinity, lone surrogates, UTF-16 or
+UTF-32 text) goes to the standard library, so the answer is the same either way, and what is
+not JSON at all raises what `json.loads` raises (a ValueError). One difference: an integer
+past 64 bits comes as a float (orjson's reading; Python's is exact). Nothing the sync reads
+is that large: Salesforce answers numbers as doubles, and a backend `seq` that large is
+refused either way (past what the database stores), only with another message.
 """
 
 import json
