@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def main():
         default=1,
         help="replay the cycle's writes this many times (the ratio uses the first; with more, "
         "also against the fastest: the capacity least disturbed by the host)",
+    )
+    parser.add_argument(
+        "--replay-streams",
+        type=int,
+        default=0,
+        help="also replay the cycle's writes with this many clients at once (threads, each "
+        "sending its share of the 200-record calls in turn): the capacity with concurrency",
     )
     parser.add_argument(
         "--cycle-workers",
@@ -374,6 +382,25 @@ def run(args, port, server_pid=0):
         )
     same_s, same_server_cpu, same_machine = replays[0]
     best_s = min(s for s, _, _ in replays)
+    concurrent = None
+    if args.replay_streams > 1:
+        calls_of = [(obj, records[i : i + 200]) for obj, records in replay.items()
+                    for i in range(0, len(records), 200)]  # fmt: skip
+        streams = [calls_of[k :: args.replay_streams] for k in range(args.replay_streams)]
+
+        def send(stream):
+            for obj, records in stream:
+                sf.update(obj, records)
+
+        t, server_cpu0, machine0 = time.perf_counter(), children_cpu_s(server_pid), machine_cpu()
+        with ThreadPoolExecutor(len(streams)) as pool:
+            for future in [pool.submit(send, s) for s in streams]:
+                future.result()
+        concurrent = (
+            time.perf_counter() - t,
+            children_cpu_s(server_pid) - server_cpu0,
+            since(machine0),
+        )
     del replay
 
     simple = sf._connect()
@@ -424,6 +451,19 @@ def run(args, port, server_pid=0):
                 else None,
             }
             if len(replays) > 1
+            else {}
+        ),
+        **(
+            {
+                "replay_streams": args.replay_streams,
+                "raw_concurrent_s": round(concurrent[0], 2),
+                "raw_concurrent_sandbox_cpu_s": round(concurrent[1], 2),
+                "machine_concurrent_replay": concurrent[2],
+                "cycle_vs_concurrent_replay": round(wall / concurrent[0] * same_n / written, 2)
+                if written
+                else None,
+            }
+            if concurrent
             else {}
         ),
         "naive_sample": len(sample),
