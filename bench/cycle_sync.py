@@ -20,7 +20,10 @@ Side by side in one run, on fresh databases of its own (a temporary SWSTUDIO_VAR
 3. the sandbox's raw collection capacity, two ways: the same client updating a sample of
    Leads 200 a call, one field each; and the cycle's own writes replayed (every record the
    Match steps wrote, the same fields and values, read back first, untimed), 200 a call
-   (--replays N: N times; the ratio is against the first, and also against the fastest);
+   (--replays N: N times; the ratio is against the first, and also against the fastest),
+   and once more by two clients at once (--replay-streams: threads, each sending every
+   other call): the sandbox's two workers take more than one client sends
+   (cycle_vs_concurrent_replay);
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
    Leads, extrapolated to the cycle's writes;
 5. both cores' idle and stolen seconds over the cycle and over the replay (/proc/stat): on a
@@ -77,9 +80,10 @@ def main():
     parser.add_argument(
         "--replay-streams",
         type=int,
-        default=0,
+        default=2,
         help="also replay the cycle's writes with this many clients at once (threads, each "
-        "sending its share of the 200-record calls in turn): the capacity with concurrency",
+        "sending every Nth 200-record call in turn): the capacity with concurrency, as the "
+        "sandbox's two workers take it (default 2; 0 or 1: not)",
     )
     parser.add_argument(
         "--cycle-workers",
@@ -164,6 +168,14 @@ def main():
             {"figure": "cycle wall time", "value": r["wall_s"], "unit": "s",
              "reference": "its own writes replayed, 200 a call (same run)",
              "reference_value": r["raw_same_writes_s"], "target": "<= 2"},
+            *(
+                [{"figure": "cycle wall time", "value": r["wall_s"], "unit": "s",
+                  "reference": f"its own writes replayed by {r['replay_streams']} clients at "
+                  "once (same run)", "reference_value": r["raw_concurrent_s"],
+                  "target": "<= 2"}]
+                if "raw_concurrent_s" in r
+                else []
+            ),
             {"figure": "naive one-record loop, extrapolated", "value": r["naive_extrapolated_s"],
              "unit": "s", "reference": "cycle wall time (same run)",
              "reference_value": r["wall_s"], "target": ">= 10"},
