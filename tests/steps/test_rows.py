@@ -7,8 +7,16 @@ import json
 import pytest
 from django.db import connection
 
-from syncapp.engine.steps.common import _json_text, insert_rows
-from syncapp.models import Prospect
+from syncapp.engine.steps import common
+from syncapp.engine.steps.common import (
+    _json_text,
+    insert_rows,
+    insert_values,
+    update_rows,
+    update_where,
+)
+from syncapp.engine.steps.matching import insert_hits
+from syncapp.models import MatchScanHit, Prospect, RecordSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +119,84 @@ def test_constants_rows_that_differ_in_fields_and_defaults_no_row_holds():
     p1.refresh_from_db()
     assert (p1.tags, p1.lead_sync_attempts, p1.last_error) == (["u"], 0, "bad")
     assert Prospect.objects.count() == 2
+
+
+# The many-rows paths: executemany on SQLite, statements of up to `PG_ROWS` rows each on
+# PostgreSQL (steps/common.py `execute_rows`). The same outcome on both, whatever the cut.
+
+
+@pytest.fixture
+def small_statements(monkeypatch):
+    """Statements of 3 rows on PostgreSQL: 7 rows make two full ones and a short one."""
+    monkeypatch.setattr(common, "PG_ROWS", 3)
+
+
+def test_upsert_of_many_rows_with_a_key_twice_keeps_the_last(small_statements):
+    insert_rows(Prospect, [{"backend_id": "p0", "lifecycle": "Active", "first_name": "old"}])
+    rows = [{"backend_id": f"p{i}", "lifecycle": "Active", "first_name": f"n{i}"} for i in range(7)]
+    rows.insert(2, {"backend_id": "p5", "lifecycle": "Active", "first_name": "first"})
+    insert_rows(Prospect, rows, unique_fields=["backend_id"], update_fields=["first_name"])
+    names = dict(Prospect.objects.values_list("backend_id", "first_name"))
+    assert names == {f"p{i}": f"n{i}" for i in range(7)}
+
+
+def test_insert_ignoring_conflicts_keeps_the_first_and_what_was_there(small_statements):
+    names = ["salesforce_id", "object", *RecordSnapshot.SF_FIELDS]
+    blank = [False, "", "", "", ""]  # favorite, first and last name, owner, prospect id
+
+    def row(rid, email):
+        return [rid, "Contact", email, *blank]
+
+    insert_values(RecordSnapshot, names, [row("003A", "kept@x.org")])
+    rows = [row(f"003{c}", f"{c}@x.org") for c in "ABCDEFG"] + [row("003C", "second@x.org")]
+    insert_values(RecordSnapshot, names, rows, unique_fields=["salesforce_id"])
+    emails = dict(RecordSnapshot.objects.values_list("salesforce_id", "email"))
+    assert emails == {"003A": "kept@x.org", **{f"003{c}": f"{c}@x.org" for c in "BCDEFG"}}
+
+
+def test_update_where_over_many_rows_with_nulls_json_and_booleans(small_statements):
+    insert_rows(
+        Prospect,
+        [
+            {"backend_id": f"p{i}", "lifecycle": "Active", "lead_pending": True,
+             "last_visit": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+            for i in range(8)
+        ],
+    )  # fmt: skip
+    pks = list(Prospect.objects.order_by("backend_id").values_list("pk", flat=True))
+    visit = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
+    # last_visit: NULL in every row of the first two statements, set in the third.
+    rows = [[[f"00Q{i}"], False, None if i < 6 else visit, i, pk] for i, pk in enumerate(pks[:7])]
+    update_where(
+        Prospect,
+        ["matched_lead_ids", "lead_pending", "last_visit", "lead_sync_attempts"],
+        "id",
+        rows,
+    )
+    got = {
+        p.backend_id: (p.matched_lead_ids, p.lead_pending, p.last_visit, p.lead_sync_attempts)
+        for p in Prospect.objects.all()
+    }
+    for i in range(7):
+        assert got[f"p{i}"] == ([f"00Q{i}"], False, None if i < 6 else visit, i)
+    # The row not named is untouched.
+    assert got["p7"] == ([], True, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 0)
+
+
+def test_update_rows_over_many_rows(small_statements):
+    insert_rows(Prospect, [{"backend_id": f"p{i}", "lifecycle": "Active"} for i in range(7)])
+    objs = list(Prospect.objects.order_by("backend_id"))
+    for i, p in enumerate(objs):
+        p.last_error = f"e{i}" if i % 2 else ""
+        p.matched_contact_ids = ["003X"] * i
+    update_rows(objs, ["last_error", "matched_contact_ids"])
+    for i, p in enumerate(Prospect.objects.order_by("backend_id")):
+        assert (p.last_error, p.matched_contact_ids) == (f"e{i}" if i % 2 else "", ["003X"] * i)
+
+
+def test_hits_of_many_rows(small_statements):
+    hits = [("Lead", i, f"00Q{i}", "" if i % 3 else "bad", bool(i % 3 == 0)) for i in range(7)]
+    insert_hits(hits)
+    assert sorted(
+        MatchScanHit.objects.values_list("object", "prospect_pk", "record_id", "error", "attempt")
+    ) == sorted(hits)

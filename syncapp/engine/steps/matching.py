@@ -40,6 +40,7 @@ from syncapp.engine.steps.common import (
     changes,
     chunked,
     describe_failure,
+    execute_rows,
     insert_values,
     join_tags,
     keyset,
@@ -690,13 +691,13 @@ def failure_message(errors, attempts, max_attempts):
 def insert_hits(hits):
     if not hits:
         return
-    table = MatchScanHit._meta.db_table
+    head = (
+        f"INSERT INTO {connection.ops.quote_name(MatchScanHit._meta.db_table)} "
+        "(object, prospect_pk, record_id, error, attempt) VALUES "
+    )
+    row = "(%s, %s, %s, %s, %s)"
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {connection.ops.quote_name(table)} "
-            "(object, prospect_pk, record_id, error, attempt) VALUES (%s, %s, %s, %s, %s)",
-            hits,
-        )
+        execute_rows(cursor, head + row, hits, lambda n: head + ", ".join([row] * n))
 
 
 # What scan mode's comparison needs of a prospect (`person_values`), read without model
@@ -738,15 +739,28 @@ class ProspectLookup:
         self.sql = "SELECT {} FROM {} WHERE {} IN ({{}})".format(
             ", ".join(columns), qn(meta.db_table), qn(meta.get_field("email_key").column)
         )
+        # PostgreSQL takes a page's keys as one array: with Django's client-side binding, an
+        # IN list of 900 parameters is 900 literals for the server to parse.
+        self.array = connection.vendor == "postgresql"
+        if self.array:
+            self.sql = self.sql.replace(" IN ({})", " = ANY(%s)")
+
+    def statements(self, keys):
+        """(SQL, parameters) of the look-up of `keys`."""
+        if self.array:
+            yield self.sql, [keys]
+            return
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[start : start + LOOKUP_CHUNK]
+            yield self.sql.format(", ".join(["%s"] * len(chunk))), chunk
 
     def owners(self, keys):
         """{e-mail key: its pending prospect} (the newest by `seq` where several have it)."""
         rows = {}
         keys = sorted(keys)
         with connection.cursor() as cursor:
-            for start in range(0, len(keys), LOOKUP_CHUNK):
-                chunk = keys[start : start + LOOKUP_CHUNK]
-                cursor.execute(self.sql.format(", ".join(["%s"] * len(chunk))), chunk)
+            for sql, params in self.statements(keys):
+                cursor.execute(sql, params)
                 for row in cursor.fetchall():
                     key, seq = row[3], row[2]
                     lifecycle, status, pending, attempts = row[9:]
