@@ -37,6 +37,18 @@ def _current_rules():
     return _rules["rules"]
 
 
+def _connection_busy():
+    """This thread's database connection is inside a call of its driver, which may log from
+    there: psycopg warns from inside a failed executemany ("error ignored terminating
+    <Pipeline>: pipeline aborted") while it holds the connection's lock, and a query on that
+    connection then waits for the lock forever (a step hung instead of failing)."""
+    raw = getattr(connection, "connection", None)  # None until it connects
+    lock = getattr(raw, "lock", None)  # psycopg 3's per-connection lock
+    if lock is not None and lock.locked():
+        return True
+    return bool(getattr(getattr(raw, "pgconn", None), "pipeline_status", 0))
+
+
 class ShippingHandler(logging.Handler):
     """Stores WARNING+ records of namespaces whose Logger Options ship to the backend.
 
@@ -54,6 +66,8 @@ class ShippingHandler(logging.Handler):
         try:
             if connection.in_atomic_block and connection.needs_rollback:
                 return
+            if _connection_busy():
+                return  # not kept for shipping; the console handler still has it
             from syncapp.models import LoggerOptions, PendingLogEntry
 
             rule = LoggerOptions.rule_for(record.name, _current_rules())

@@ -1,9 +1,12 @@
 """The log handler and SWLogShipper."""
 
 import logging
+import signal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
+from syncapp import logshipping
 from syncapp.logshipping import ShippingHandler
 from syncapp.models import AsyncJob, LoggerOptions, PendingLogEntry
 
@@ -67,3 +70,33 @@ def test_entries_stay_when_the_backend_cannot_take_them(world):
     cycle = world.cycle()
     assert cycle.step("LogShipper")["batches_failed"] == 1
     assert PendingLogEntry.objects.filter(message="kept").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's pipeline: PostgreSQL only")
+def test_a_failing_executemany_raises_and_does_not_hang_in_the_handler():
+    """psycopg runs executemany in pipeline mode; when a row fails it logs a warning from
+    inside the pipeline ("error ignored terminating ... pipeline aborted"). The handler used
+    to read the Logger Options on that same connection then, and the query waited forever for
+    an answer: a step hung instead of failing."""
+    logshipping.forget_rules()  # the handler would read the Logger Options now
+
+    class Hung(BaseException):  # not an Exception: the handler swallows those
+        pass
+
+    def alarm(signum, frame):
+        raise Hung("the failing executemany hung")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(20)
+    try:
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO syncapp_pendinglogentry (time, level, logger, message) "
+                "VALUES (now(), %s, %s, %s)",
+                [["WARNING", None, "NULL logger: refused"]]
+                + [["WARNING", "x", "never written"]] * 200,
+            )
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not PendingLogEntry.objects.exists()
