@@ -200,3 +200,34 @@ def test_hits_of_many_rows(small_statements):
     assert sorted(
         MatchScanHit.objects.values_list("object", "prospect_pk", "record_id", "error", "attempt")
     ) == sorted(hits)
+
+
+def test_awkward_text_and_json_survive_the_many_rows_paths(small_statements):
+    awkward = [
+        'quote " and \\\\ backslash',
+        "comma, {braces} and 'apostrophe'",
+        "NULL",
+        "",
+        "accent é, emoji \U0001f600",
+        "  spaces  ",
+        "new\nline\ttab",
+    ]
+    insert_rows(
+        Prospect,
+        [
+            {"backend_id": f"p{i}", "lifecycle": "Active", "first_name": text,
+             "tags": [text], "scores": {text or "k": i}}
+            for i, text in enumerate(awkward)
+        ],
+    )  # fmt: skip
+    pks = dict(Prospect.objects.values_list("backend_id", "pk"))
+    update_where(
+        Prospect,
+        ["last_name", "matched_lead_ids"],
+        "id",
+        [[awkward[-1 - i], [text], pks[f"p{i}"]] for i, text in enumerate(awkward)],
+    )
+    for i, text in enumerate(awkward):
+        p = Prospect.objects.get(backend_id=f"p{i}")
+        assert (p.first_name, p.tags, p.scores) == (text, [text], {text or "k": i})
+        assert (p.last_name, p.matched_lead_ids) == (awkward[-1 - i], [text])

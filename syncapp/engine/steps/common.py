@@ -415,7 +415,7 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
         values = _prepared(fields, rows)
     if not values:
         return
-    multi = None
+    many = None
     if connection.vendor == "postgresql":
         if unique_fields:
             # One statement may not touch a row twice (DO UPDATE refuses it): as executemany
@@ -427,66 +427,52 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
                 if on_conflict == OnConflict.UPDATE or key not in keyed:
                     keyed[key] = row
             values = list(keyed.values())
-        head, _, tail = sql.rstrip().partition(" VALUES ")
-        one, _, tail = tail.partition(")")
-        multi = _multi_values(head + " VALUES ", one + ")", tail)
+        head, _, rest = sql.rstrip().partition(" VALUES (")
+        many = f"{head} SELECT * FROM {_unnest(fields)}{rest.partition(')')[2]}"
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql.rstrip(), values, multi)
+        execute_rows(cursor, sql.rstrip(), values, many)
 
 
-# Rows one statement of PostgreSQL's multi-row path carries at most: its parameters stay well
-# under the protocol's 65,535 (and its text within a few MB).
+# Rows one statement of PostgreSQL's path carries at most.
 PG_ROWS = 1000
 
 
-def execute_rows(cursor, sql, rows, multi=None):
-    """Run `sql` once per row of `rows` (lists of parameters).
+def execute_rows(cursor, sql, rows, pg_sql=None):
+    """Run `sql` once per row of `rows` (sequences of parameters).
 
-    SQLite: one prepared statement, `executemany`. PostgreSQL, when `multi` is given (a
-    number of rows -> the SQL of one statement taking that many rows' parameters in a row):
-    a statement per up to `PG_ROWS` rows. psycopg's executemany sends a statement per row,
-    and with Django's client-side binding the server parses and plans each one: on
-    PostgreSQL that made a 100,000 cycle twice as slow as on SQLite (docs/benchmarks.md,
-    eleventh session).
+    SQLite: one prepared statement, `executemany`. PostgreSQL, given `pg_sql`, the same
+    statement over up to `PG_ROWS` rows at a time, taking one array a column (`_unnest`):
+    psycopg's executemany sends a statement per row, which the server parses and plans each
+    time with Django's client-side binding. That made a 100,000 cycle on PostgreSQL twice as
+    slow as on SQLite; a multi-row VALUES list was slower still, its text re-parsed by the
+    client every time (docs/benchmarks.md, eleventh session).
     """
     if not rows:
         return
-    if multi is None or connection.vendor != "postgresql":
+    if pg_sql is None or connection.vendor != "postgresql":
         cursor.executemany(sql, rows)
         return
-    per = max(1, min(PG_ROWS, 30000 // max(1, len(rows[0]))))
-    full = None
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        if len(chunk) == per:
-            full = full or multi(per)
-            statement = full
-        else:
-            statement = multi(len(chunk))
-        cursor.execute(statement, [value for row in chunk for value in row])
+    for start in range(0, len(rows), PG_ROWS):
+        chunk = rows[start : start + PG_ROWS]
+        cursor.execute(pg_sql, [list(column) for column in zip(*chunk, strict=True)])
 
 
-def _multi_values(head, row, tail):
-    """`head` + `row` (a parenthesised list of placeholders) n times + `tail`, by n."""
-    return lambda n: f"{head}{', '.join([row] * n)} {tail}".rstrip()
+def _unnest(fields):
+    """`unnest(%s::type[], ...)`: a parameter a field, an array of its rows' values, each
+    typed as its column (an array of NULLs has no type of its own)."""
+    return "unnest({})".format(", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields))
 
 
 def _update_from_values(meta, columns, key):
-    """PostgreSQL's form of `UPDATE table SET columns = %s... WHERE key = %s` over many rows:
-    one UPDATE ... FROM (VALUES ...), by number of rows. A VALUES list outside an INSERT has
-    no column types of its own (all NULLs are text), so each value is cast to its column's."""
+    """PostgreSQL's form of `UPDATE table SET columns = %s... WHERE key = %s` over many rows
+    (`execute_rows`): one UPDATE ... FROM unnest(...)."""
     qn = connection.ops.quote_name
     names = [f"v{i}" for i in range(len(columns) + 1)]
-    row = "({})".format(", ".join(["%s"] * len(names)))
-    sets = ", ".join(
-        f"{qn(f.column)} = v.{n}::{f.cast_db_type(connection)}"
-        for f, n in zip(columns, names, strict=False)
+    sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(columns, names, strict=False))
+    return (
+        f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM {_unnest([*columns, key])} "
+        f"AS v ({', '.join(names)}) WHERE t.{qn(key.column)} = v.{names[-1]}"
     )
-    head = f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM (VALUES "
-    tail = ") AS v ({}) WHERE t.{} = v.{}::{}".format(
-        ", ".join(names), qn(key.column), names[-1], key.cast_db_type(connection)
-    )
-    return lambda n: f"{head}{', '.join([row] * n)}{tail}"
 
 
 def lock_prospect_statuses():

@@ -693,11 +693,11 @@ def insert_hits(hits):
         return
     head = (
         f"INSERT INTO {connection.ops.quote_name(MatchScanHit._meta.db_table)} "
-        "(object, prospect_pk, record_id, error, attempt) VALUES "
+        "(object, prospect_pk, record_id, error, attempt)"
     )
-    row = "(%s, %s, %s, %s, %s)"
+    pg = "SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::text[], %s::bool[])"
     with connection.cursor() as cursor:
-        execute_rows(cursor, head + row, hits, lambda n: head + ", ".join([row] * n))
+        execute_rows(cursor, f"{head} VALUES (%s, %s, %s, %s, %s)", hits, f"{head} {pg}")
 
 
 # What scan mode's comparison needs of a prospect (`person_values`), read without model
