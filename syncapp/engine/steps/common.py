@@ -318,7 +318,7 @@ def update_rows(objs, fields):
     for row, obj in zip(rows, objs, strict=True):
         row.append(obj.pk)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql, rows, _update_from_values(meta, columns, meta.pk))
+        execute_rows(cursor, sql, rows, _update_from_arrays(meta, columns, meta.pk))
 
 
 def update_where(model, fields, key, rows):
@@ -336,7 +336,7 @@ def update_where(model, fields, key, rows):
     )
     values = _prepared([*columns, meta.get_field(key)], rows)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql, values, _update_from_values(meta, columns, meta.get_field(key)))
+        execute_rows(cursor, sql, values, _update_from_arrays(meta, columns, meta.get_field(key)))
 
 
 def insert_rows(model, rows, *, unique_fields=(), update_fields=None, constants=None):
@@ -428,7 +428,7 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
                     keyed[key] = row
             values = list(keyed.values())
         head, _, rest = sql.rstrip().partition(" VALUES (")
-        many = f"{head} SELECT * FROM {_unnest(fields)}{rest.partition(')')[2]}"
+        many = f"{head} SELECT * FROM {unnest(fields)}{rest.partition(')')[2]}"
     with connection.cursor() as cursor:
         execute_rows(cursor, sql.rstrip(), values, many)
 
@@ -441,7 +441,7 @@ def execute_rows(cursor, sql, rows, pg_sql=None):
     """Run `sql` once per row of `rows` (sequences of parameters).
 
     SQLite: one prepared statement, `executemany`. PostgreSQL, given `pg_sql`, the same
-    statement over up to `PG_ROWS` rows at a time, taking one array a column (`_unnest`):
+    statement over up to `PG_ROWS` rows at a time, taking one array a column (`unnest`):
     psycopg's executemany sends a statement per row, which the server parses and plans each
     time with Django's client-side binding. That made a 100,000 cycle on PostgreSQL twice as
     slow as on SQLite; a multi-row VALUES list was slower still, its text re-parsed by the
@@ -457,20 +457,22 @@ def execute_rows(cursor, sql, rows, pg_sql=None):
         cursor.execute(pg_sql, [list(column) for column in zip(*chunk, strict=True)])
 
 
-def _unnest(fields):
-    """`unnest(%s::type[], ...)`: a parameter a field, an array of its rows' values, each
-    typed as its column (an array of NULLs has no type of its own)."""
+def unnest(fields):
+    """`unnest(%s::type[], ...)` (PostgreSQL): a parameter a field, an array of its rows'
+    values, each typed as its column (an array of NULLs has no type of its own)."""
     return "unnest({})".format(", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields))
 
 
-def _update_from_values(meta, columns, key):
+def _update_from_arrays(meta, columns, key):
     """PostgreSQL's form of `UPDATE table SET columns = %s... WHERE key = %s` over many rows
-    (`execute_rows`): one UPDATE ... FROM unnest(...)."""
+    (`execute_rows`): one UPDATE ... FROM unnest(...). None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
     qn = connection.ops.quote_name
     names = [f"v{i}" for i in range(len(columns) + 1)]
     sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(columns, names, strict=False))
     return (
-        f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM {_unnest([*columns, key])} "
+        f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM {unnest([*columns, key])} "
         f"AS v ({', '.join(names)}) WHERE t.{qn(key.column)} = v.{names[-1]}"
     )
 

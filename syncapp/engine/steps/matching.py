@@ -51,6 +51,7 @@ from syncapp.engine.steps.common import (
     sf_datetime,
     soql_fields,
     tag_names,
+    unnest,
     update_rows,
     update_where,
 )
@@ -691,13 +692,12 @@ def failure_message(errors, attempts, max_attempts):
 def insert_hits(hits):
     if not hits:
         return
-    head = (
-        f"INSERT INTO {connection.ops.quote_name(MatchScanHit._meta.db_table)} "
-        "(object, prospect_pk, record_id, error, attempt)"
-    )
-    pg = "SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::text[], %s::bool[])"
+    meta, qn = MatchScanHit._meta, connection.ops.quote_name
+    fields = [meta.get_field(n) for n in ("object", "prospect_pk", "record_id", "error", "attempt")]
+    head = "INSERT INTO {} ({})".format(qn(meta.db_table), ", ".join(qn(f.column) for f in fields))
+    pg = f"{head} SELECT * FROM {unnest(fields)}" if connection.vendor == "postgresql" else None
     with connection.cursor() as cursor:
-        execute_rows(cursor, f"{head} VALUES (%s, %s, %s, %s, %s)", hits, f"{head} {pg}")
+        execute_rows(cursor, f"{head} VALUES (%s, %s, %s, %s, %s)", hits, pg)
 
 
 # What scan mode's comparison needs of a prospect (`person_values`), read without model
