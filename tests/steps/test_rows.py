@@ -231,3 +231,14 @@ def test_awkward_text_and_json_survive_the_many_rows_paths(small_statements):
         p = Prospect.objects.get(backend_id=f"p{i}")
         assert (p.first_name, p.tags, p.scores) == (text, [text], {text or "k": i})
         assert (p.last_name, p.matched_lead_ids) == (awkward[-1 - i], [text])
+
+
+def test_update_where_with_a_key_twice_keeps_the_last(small_statements):
+    insert_rows(Prospect, [{"backend_id": f"p{i}", "lifecycle": "Active"} for i in range(4)])
+    pks = dict(Prospect.objects.values_list("backend_id", "pk"))
+    rows = [[f"e{i}", pks[f"p{i}"]] for i in (0, 2, 1, 3)]
+    rows.insert(1, ["first of two", pks["p2"]])  # in the first statement with the second
+    update_where(Prospect, ["last_error"], "id", rows)
+    assert dict(Prospect.objects.values_list("backend_id", "last_error")) == {
+        f"p{i}": f"e{i}" for i in range(4)
+    }

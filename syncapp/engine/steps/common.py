@@ -318,7 +318,7 @@ def update_rows(objs, fields):
     for row, obj in zip(rows, objs, strict=True):
         row.append(obj.pk)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql, rows, _update_from_arrays(meta, columns, meta.pk))
+        execute_rows(cursor, sql, *_update_from_arrays(meta, columns, meta.pk, rows))
 
 
 def update_where(model, fields, key, rows):
@@ -336,7 +336,7 @@ def update_where(model, fields, key, rows):
     )
     values = _prepared([*columns, meta.get_field(key)], rows)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql, values, _update_from_arrays(meta, columns, meta.get_field(key)))
+        execute_rows(cursor, sql, *_update_from_arrays(meta, columns, meta.get_field(key), values))
 
 
 def insert_rows(model, rows, *, unique_fields=(), update_fields=None, constants=None):
@@ -463,15 +463,18 @@ def unnest(fields):
     return "unnest({})".format(", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields))
 
 
-def _update_from_arrays(meta, columns, key):
-    """PostgreSQL's form of `UPDATE table SET columns = %s... WHERE key = %s` over many rows
-    (`execute_rows`): one UPDATE ... FROM unnest(...). None elsewhere."""
+def _update_from_arrays(meta, columns, key, rows):
+    """`rows` (each ending with its key) and PostgreSQL's form of `UPDATE table SET columns =
+    %s... WHERE key = %s` over many rows (`execute_rows`): one UPDATE ... FROM unnest(...),
+    where a key twice would be updated from either row, so only its last is kept (as
+    executemany would leave it). Elsewhere `rows` as they are, and None."""
     if connection.vendor != "postgresql":
-        return None
+        return rows, None
+    rows = list({row[-1]: row for row in rows}.values())
     qn = connection.ops.quote_name
     names = [f"v{i}" for i in range(len(columns) + 1)]
     sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(columns, names, strict=False))
-    return (
+    return rows, (
         f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM {unnest([*columns, key])} "
         f"AS v ({', '.join(names)}) WHERE t.{qn(key.column)} = v.{names[-1]}"
     )
