@@ -395,19 +395,18 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
     on_conflict = None
     if unique_fields:
         on_conflict = OnConflict.UPDATE if update_fields else OnConflict.IGNORE
-    sql = "{} {} ({}) VALUES ({}) {}".format(
+    into = "{} {} ({})".format(
         connection.ops.insert_statement(on_conflict=on_conflict),
         qn(meta.db_table),
         ", ".join(qn(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        connection.ops.on_conflict_suffix_sql(
-            fields,
-            on_conflict,
-            [meta.get_field(f).column for f in update_fields or ()],
-            [meta.get_field(f).column for f in unique_fields],
-        )
-        or "",
     )
+    suffix = connection.ops.on_conflict_suffix_sql(
+        fields,
+        on_conflict,
+        [meta.get_field(f).column for f in update_fields or ()],
+        [meta.get_field(f).column for f in unique_fields],
+    )
+    suffix = f" {suffix}" if suffix else ""
     if constants:
         fixed = _prepared(fields[len(names) :], [list(constants.values())])[0]
         values = _prepared(fields[: len(names)], rows, fixed)
@@ -415,22 +414,19 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
         values = _prepared(fields, rows)
     if not values:
         return
-    many = None
+    pg_sql = None
     if connection.vendor == "postgresql":
         if unique_fields:
             # One statement may not touch a row twice (DO UPDATE refuses it): as executemany
             # would leave it, the last of a key's rows wins an update, the first an ignore.
             at = [[f.attname for f in fields].index(name) for name in unique_fields]
-            keyed = {}
-            for row in values:
-                key = tuple(row[i] for i in at)
-                if on_conflict == OnConflict.UPDATE or key not in keyed:
-                    keyed[key] = row
-            values = list(keyed.values())
-        head, _, rest = sql.rstrip().partition(" VALUES (")
-        many = f"{head} SELECT * FROM {unnest(fields)}{rest.partition(')')[2]}"
+            values = _one_row_a_key(
+                values, lambda row: tuple(row[i] for i in at), on_conflict == OnConflict.UPDATE
+            )
+        pg_sql = f"{into} SELECT * FROM {unnest(fields)}{suffix}"
+    sql = "{} VALUES ({}){}".format(into, ", ".join(["%s"] * len(fields)), suffix)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql.rstrip(), values, many)
+        execute_rows(cursor, sql, values, pg_sql)
 
 
 # Rows one statement of PostgreSQL's path carries at most.
@@ -457,6 +453,17 @@ def execute_rows(cursor, sql, rows, pg_sql=None):
         cursor.execute(pg_sql, [list(column) for column in zip(*chunk, strict=True)])
 
 
+def _one_row_a_key(rows, key, last):
+    """`rows` with one row a key (`key(row)`): its last or its first, at the place of its
+    first."""
+    kept = {}
+    for row in rows:
+        k = key(row)
+        if last or k not in kept:
+            kept[k] = row
+    return list(kept.values())
+
+
 def unnest(fields):
     """`unnest(%s::type[], ...)` (PostgreSQL): a parameter a field, an array of its rows'
     values, each typed as its column (an array of NULLs has no type of its own)."""
@@ -470,7 +477,7 @@ def _update_from_arrays(meta, columns, key, rows):
     executemany would leave it). Elsewhere `rows` as they are, and None."""
     if connection.vendor != "postgresql":
         return rows, None
-    rows = list({row[-1]: row for row in rows}.values())
+    rows = _one_row_a_key(rows, itemgetter(-1), last=True)
     qn = connection.ops.quote_name
     names = [f"v{i}" for i in range(len(columns) + 1)]
     sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(columns, names, strict=False))
