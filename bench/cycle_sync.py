@@ -23,13 +23,16 @@ Side by side in one run, on fresh databases of its own (a temporary SWSTUDIO_VAR
    (--replays N: N times; the ratio is against the first, and also against the fastest),
    and once more by two clients at once (--replay-streams: threads, each sending every
    other call): the sandbox's two workers take more than one client sends
-   (cycle_vs_concurrent_replay);
+   (cycle_vs_concurrent_replay; --replay-streams 2,4: one such replay per number of clients);
 4. a naive simple-salesforce loop updating one record per call, on a sample of the same
    Leads, extrapolated to the cycle's writes;
 5. both cores' idle and stolen seconds over the cycle and over the replay (/proc/stat): on a
    shared virtual machine, stolen time says the host was busy with others; and this
    process's own CPU over the cycle (harness_cpu_s: it blocks between the steps' hand-offs
    and ends, so the cycle has the cores).
+--org-latency-ms L puts the sandbox's added latency (L ms on every Salesforce API call) under
+the cycle, the replays and the naive loop alike: an org that takes that long a call and does not
+share this machine's cores (with --worker-class gthread, so that calls wait side by side).
 Prints the results as JSON (--json: and a last line of JSON with the figures for bench/run,
 against issue 4's targets).
 """
@@ -56,6 +59,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
+def streams_list(text):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of integers: {text!r}"
+        ) from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"a negative number of clients: {text!r}")
+    return [v for v in values if v > 1]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -79,11 +94,28 @@ def main():
     )
     parser.add_argument(
         "--replay-streams",
-        type=int,
-        default=2,
+        type=streams_list,
+        default=[2],
         help="also replay the cycle's writes with this many clients at once (threads, each "
         "sending every Nth 200-record call in turn): the capacity with concurrency, as the "
-        "sandbox's two workers take it (default 2; 0 or 1: not)",
+        "sandbox's two workers take it (default 2; 0 or 1: not); several, comma-separated "
+        "(2,4): one replay each, the first is the reading of record",
+    )
+    parser.add_argument(
+        "--org-latency-ms",
+        type=int,
+        default=0,
+        help="the sandbox's added latency on every Salesforce API call (its `latency_ms` "
+        "fault), for the cycle, the replays and the naive loop alike: an org that is not on "
+        "this machine's cores and takes this long a call (default 0; use with --worker-class "
+        "gthread, or the two sync workers take only two calls at a time)",
+    )
+    parser.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="sync",
+        help="the sandbox's gunicorn worker class (default sync; gthread: 8 threads a worker, "
+        "keep-alive, as scripts/start serves it)",
     )
     parser.add_argument(
         "--cycle-workers",
@@ -136,6 +168,8 @@ def main():
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "swstudio_site.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(args.workers), "--timeout", "600", "--log-level", "warning",
+         *(["--worker-class", "gthread", "--threads", "8"]
+           if args.worker_class == "gthread" else []),
          # The client's IN-list queries go up to SALESFORCE_MAX_QUERY_URI_BYTES (15,000, as
          # Salesforce allows ~16 kB); gunicorn's default request line limit is 4,094.
          "--limit-request-line", "0"],
@@ -249,7 +283,8 @@ def run(args, port, server_pid=0):
     base = f"http://127.0.0.1:{port}"
     settings.SWSTUDIO_WORKFLOW = settings.SWSTUDIO_DEFAULT_WORKFLOW
     requests.put(f"{base}/sandbox/control/faults", json={"auto_churn": False,
-                 "daily_api_limit": 10_000_000}, timeout=30).raise_for_status()  # fmt: skip
+                 "daily_api_limit": 10_000_000, "latency_ms": args.org_latency_ms},
+                 timeout=30).raise_for_status()  # fmt: skip
 
     def api_used():
         return requests.get(f"{base}/sandbox/control/stats", timeout=30).json()["salesforce"][
@@ -394,25 +429,29 @@ def run(args, port, server_pid=0):
         )
     same_s, same_server_cpu, same_machine = replays[0]
     best_s = min(s for s, _, _ in replays)
-    concurrent = None
-    if args.replay_streams > 1:
-        calls_of = [(obj, records[i : i + 200]) for obj, records in replay.items()
-                    for i in range(0, len(records), 200)]  # fmt: skip
-        streams = [calls_of[k :: args.replay_streams] for k in range(args.replay_streams)]
+    concurrents = []  # (clients, seconds, sandbox CPU-s, machine idle and steal)
+    calls_of = [(obj, records[i : i + 200]) for obj, records in replay.items()
+                for i in range(0, len(records), 200)]  # fmt: skip
 
-        def send(stream):
-            for obj, records in stream:
-                sf.update(obj, records)
+    def send(stream):
+        for obj, records in stream:
+            sf.update(obj, records)
 
+    for clients in args.replay_streams:
+        streams = [calls_of[k::clients] for k in range(clients)]
         t, server_cpu0, machine0 = time.perf_counter(), children_cpu_s(server_pid), machine_cpu()
-        with ThreadPoolExecutor(len(streams)) as pool:
+        with ThreadPoolExecutor(clients) as pool:
             for future in [pool.submit(send, s) for s in streams]:
                 future.result()
-        concurrent = (
-            time.perf_counter() - t,
-            children_cpu_s(server_pid) - server_cpu0,
-            since(machine0),
+        concurrents.append(
+            (
+                clients,
+                time.perf_counter() - t,
+                children_cpu_s(server_pid) - server_cpu0,
+                since(machine0),
+            )
         )
+    concurrent = concurrents[0][1:] if concurrents else None
     del replay
 
     simple = sf._connect()
@@ -467,7 +506,7 @@ def run(args, port, server_pid=0):
         ),
         **(
             {
-                "replay_streams": args.replay_streams,
+                "replay_streams": concurrents[0][0],
                 "raw_concurrent_s": round(concurrent[0], 2),
                 "raw_concurrent_sandbox_cpu_s": round(concurrent[1], 2),
                 "machine_concurrent_replay": concurrent[2],
@@ -478,6 +517,24 @@ def run(args, port, server_pid=0):
             if concurrent
             else {}
         ),
+        **(
+            {
+                "concurrent_replays": [
+                    {
+                        "clients": k,
+                        "s": round(s, 2),
+                        "sandbox_cpu_s": round(c, 2),
+                        "cycle_vs": round(wall / s * same_n / written, 2) if written else None,
+                        **m,
+                    }
+                    for k, s, c, m in concurrents
+                ]
+            }
+            if len(concurrents) > 1
+            else {}
+        ),
+        "org_latency_ms": args.org_latency_ms,
+        "sandbox_worker_class": args.worker_class,
         "naive_sample": len(sample),
         "naive_rate_per_s": round(len(sample) / naive_s, 1),
         "naive_extrapolated_s": round(naive_total_s, 1),
