@@ -6,15 +6,30 @@ django-q2 ORM broker and the bundled sandbox standing in for Salesforce and the
 SalesWings backend. `.env.example` lists every variable.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("SWSTUDIO_VAR_DIR", default=str(BASE_DIR / "var")))
 
-env = environ.Env()
+class Env(environ.Env):
+    """django-environ's reader, naming the variable when its value is not of its type
+    (`SALESFORCE_RETRY_ATTEMPTS=five`), rather than int()'s bare "invalid literal"."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{var}={os.environ.get(var, '')!r} is not valid: {exc}"
+            ) from None
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(Env().str("SWSTUDIO_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
@@ -247,6 +262,16 @@ SALESFORCE_RETRY_MAX_DELAY = env.float("SALESFORCE_RETRY_MAX_DELAY", default=30.
 # A query goes in the URL of a GET; Salesforce refuses URI + headers above 16,384 bytes (414/431)
 # long before SOQL's 100,000-character limit, so IN lists are chunked to fit this budget too.
 SALESFORCE_MAX_QUERY_URI_BYTES = env.int("SALESFORCE_MAX_QUERY_URI_BYTES", default=15000)
+# Collection calls each Match step keeps in flight while it reads on (scan mode; two Match
+# steps run side by side, so the org sees up to twice this). More helps when the org takes long
+# a call (triggers, flows); records sharing a parent can then meet UNABLE_TO_LOCK_ROW (retried).
+# Salesforce runs any number of calls shorter than 20 s at once, but only 25 longer ones (5 in
+# Developer Edition and trial orgs) and 10 whose Apex runs over 5 s: hence at most 10.
+SALESFORCE_WRITE_CONCURRENCY = env.int("SALESFORCE_WRITE_CONCURRENCY", default=2)
+if not 1 <= SALESFORCE_WRITE_CONCURRENCY <= 10:
+    raise ImproperlyConfigured(
+        f"SALESFORCE_WRITE_CONCURRENCY={SALESFORCE_WRITE_CONCURRENCY}: use 1 to 10."
+    )
 
 # --- SalesWings backend (docs/saleswings-api.md) ----------------------------------------------
 

@@ -256,13 +256,16 @@ def test_a_failed_call_in_scan_mode_keeps_its_prospects_pending_without_an_attem
     ).exclude(email_key="")
 
 
-def test_two_calls_in_flight_each_settle_their_own_records(world, monkeypatch):
-    """A unit goes out as two parts on two threads: when one part's call fails as a whole, the
-    other part's records still count as written, and only the failed part's prospects stay
-    pending (without an attempt); the next cycle writes the rest."""
+@pytest.mark.parametrize("in_flight", [2, 4])
+def test_calls_in_flight_each_settle_their_own_records(world, monkeypatch, settings, in_flight):
+    """A unit goes out as parts on several threads (SALESFORCE_WRITE_CONCURRENCY): when one
+    part's call fails as a whole, the other parts' records still count as written, and only the
+    failed part's prospects stay pending (without an attempt); the next cycle writes the
+    rest."""
     busier(world)
     force(monkeypatch, True)
-    monkeypatch.setattr(matching, "COLLECTION_SIZE", 2)  # several calls a unit, two parts
+    settings.SALESFORCE_WRITE_CONCURRENCY = in_flight
+    monkeypatch.setattr(matching, "COLLECTION_SIZE", 2)  # several calls a unit, several parts
     real_update = world.sf.update
     calls, lock = [], threading.Lock()
 
@@ -297,6 +300,22 @@ def test_two_calls_in_flight_each_settle_their_own_records(world, monkeypatch):
     assert second.status == CycleStatus.COMPLETED, second.steps
     for rid, values in expected_people(world.sf, world.sw).items():
         assert held(world.sf.get(rid)) == values, rid
+
+
+@pytest.mark.parametrize(
+    ("records", "parts", "expected"),
+    [
+        (0, 2, []),
+        (150, 4, [(0, 150)]),
+        (300, 2, [(0, 200), (200, 300)]),
+        (1800, 2, [(0, 1000), (1000, 1800)]),
+        (2000, 3, [(0, 800), (800, 1400), (1400, 2000)]),
+        (2199, 4, [(0, 600), (600, 1200), (1200, 1800), (1800, 2199)]),
+        (600, 8, [(0, 200), (200, 400), (400, 600)]),
+    ],
+)
+def test_a_unit_is_cut_into_parts_of_whole_calls(records, parts, expected):
+    assert matching.call_parts(records, parts) == expected
 
 
 @pytest.mark.parametrize("first", ["lead", "contact"])

@@ -363,7 +363,7 @@ class MatchProspects(PersonStep):
             f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
         lookup = ProspectLookup(self.side, ctx.options.max_sync_attempts, tags)
-        behind = ThreadPoolExecutor(2, thread_name_prefix="sf-write-behind")
+        behind = ThreadPoolExecutor(write_calls(), thread_name_prefix="sf-write-behind")
         inflight = None
         waiting = []  # (update, prospect pk, record) not yet filling a whole call
         try:
@@ -437,15 +437,16 @@ class MatchProspects(PersonStep):
         """Send a unit of whole collection calls on the write-behind threads, after landing
         the one in flight. Returns the unit now in flight, or None.
 
-        A unit of several calls goes out as two parts, one per write-behind thread: two calls
-        in flight, so the org's work on one overlaps the client's on the other (measured:
-        ~15% off a large cycle). Each record is in one part only (a scan reads a record once).
+        A unit of several calls goes out in parts of whole calls, one per write-behind thread
+        (`SALESFORCE_WRITE_CONCURRENCY`, 2 by default): several calls in flight, so the org's
+        work on one overlaps the client's on another (measured: ~15% off a large cycle with
+        two), and an org that takes long a call is waited for side by side. Each record is in
+        one part only (a scan reads a record once).
         """
         parts = []
         if unit:
             updates = [u for u, _, _ in unit]
-            half = len(updates) // 2 // COLLECTION_SIZE * COLLECTION_SIZE
-            for start, end in ((0, half), (half, len(updates))) if half else ((0, len(updates)),):
+            for start, end in call_parts(len(updates), behind._max_workers):
                 parts.append((start, behind.submit(sf.update, self.obj, updates[start:end])))
         if inflight:
             self.land(ctx, inflight)
@@ -680,6 +681,26 @@ _MATCHED_IDS_SQL = {
         "WHERE object = %s AND prospect_pk = {prospect}.id"
     ),
 }
+
+
+def write_calls():
+    """Collection calls a Match step keeps in flight in scan mode."""
+    return settings.SALESFORCE_WRITE_CONCURRENCY
+
+
+def call_parts(records, parts):
+    """(start, end) of at most `parts` contiguous slices of `records` records, each of whole
+    collection calls, as even as the calls allow (the longer ones first)."""
+    calls = math.ceil(records / COLLECTION_SIZE)
+    if not calls:
+        return []
+    per, extra = divmod(calls, min(parts, calls))
+    bounds, start = [], 0
+    for index in range(min(parts, calls)):
+        end = min(records, start + (per + (index < extra)) * COLLECTION_SIZE)
+        bounds.append((start, end))
+        start = end
+    return bounds
 
 
 def failure_message(errors, attempts, max_attempts):
