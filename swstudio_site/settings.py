@@ -266,8 +266,10 @@ SALESFORCE_MAX_QUERY_URI_BYTES = env.int("SALESFORCE_MAX_QUERY_URI_BYTES", defau
 # steps run side by side, so the org sees up to twice this). More helps when the org takes long
 # a call (triggers, flows); records sharing a parent can then meet UNABLE_TO_LOCK_ROW (retried).
 # Salesforce runs any number of calls shorter than 20 s at once, but only 25 longer ones (5 in
-# Developer Edition and trial orgs) and 10 whose Apex runs over 5 s: hence at most 10.
-SALESFORCE_WRITE_CONCURRENCY = env.int("SALESFORCE_WRITE_CONCURRENCY", default=2)
+# Developer Edition and trial orgs) and 10 whose Apex runs over 5 s: hence at most 10. 4 by
+# default: with the sandbox taking 100 ms a call, 100,000 prospects took 35.5 s with 2, 22.9 s
+# with 4, 21.1 s with 8; with no added latency 2 and 4 are alike (docs/benchmarks.md).
+SALESFORCE_WRITE_CONCURRENCY = env.int("SALESFORCE_WRITE_CONCURRENCY", default=4)
 if not 1 <= SALESFORCE_WRITE_CONCURRENCY <= 10:
     raise ImproperlyConfigured(
         f"SALESFORCE_WRITE_CONCURRENCY={SALESFORCE_WRITE_CONCURRENCY}: use 1 to 10."

@@ -438,9 +438,10 @@ class MatchProspects(PersonStep):
         the one in flight. Returns the unit now in flight, or None.
 
         A unit of several calls goes out in parts of whole calls, one per write-behind thread
-        (`SALESFORCE_WRITE_CONCURRENCY`, 2 by default): several calls in flight, so the org's
+        (`SALESFORCE_WRITE_CONCURRENCY`, 4 by default): several calls in flight, so the org's
         work on one overlaps the client's on another (measured: ~15% off a large cycle with
-        two), and an org that takes long a call is waited for side by side. Each record is in
+        two), and an org that takes long a call is waited for side by side (with 100 ms a
+        call, 4 took a 100,000 cycle from 35.5 to 22.9 s). Each record is in
         one part only (a scan reads a record once).
         """
         parts = []
