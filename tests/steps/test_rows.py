@@ -242,3 +242,36 @@ def test_update_where_with_a_key_twice_keeps_the_last(small_statements):
     assert dict(Prospect.objects.values_list("backend_id", "last_error")) == {
         f"p{i}": f"e{i}" for i in range(4)
     }
+
+
+def test_json_scalars_big_numbers_and_date_times_survive_the_many_rows_paths(small_statements):
+    """PostgreSQL takes a statement's rows as one JSON parameter (`pg_rows`): a JSON column's
+    value that is itself a string "null" stays that string (not SQL NULL, not JSON null);
+    a 62-bit integer, a date-time without microseconds or in another zone come back as they
+    went."""
+    zone = dt.timezone(dt.timedelta(hours=-5, minutes=-30))
+    values = [
+        ("null", 2**62, dt.datetime(2026, 11, 28, 5, 0, tzinfo=dt.UTC)),
+        ("text", 0, dt.datetime(2026, 11, 28, 5, 0, 0, 1, tzinfo=zone)),
+        (["x", {"é": None}], 7, None),
+        ({"a": [1.25, -3, True]}, 1, dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)),
+    ]
+    insert_rows(
+        Prospect,
+        [
+            {"backend_id": f"p{i}", "lifecycle": "Active", "tags": tags, "seq": seq,
+             "last_visit": visit}
+            for i, (tags, seq, visit) in enumerate(values)
+        ],
+    )  # fmt: skip
+    got = {p.backend_id: (p.tags, p.seq, p.last_visit) for p in Prospect.objects.all()}
+    assert got == {f"p{i}": v for i, v in enumerate(values)}
+    pks = dict(Prospect.objects.values_list("backend_id", "pk"))
+    update_where(
+        Prospect,
+        ["scores", "matched_lead_ids"],
+        "id",
+        [[tags, [str(seq)], pks[f"p{i}"]] for i, (tags, seq, _) in enumerate(values)],
+    )
+    got = {p.backend_id: (p.scores, p.matched_lead_ids) for p in Prospect.objects.all()}
+    assert got == {f"p{i}": (tags, [str(seq)]) for i, (tags, seq, _) in enumerate(values)}

@@ -6,9 +6,11 @@ import math
 from itertools import islice
 from operator import itemgetter
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.constants import OnConflict
+from psycopg.types.json import Jsonb
 
 from syncapp.engine.steps import Step
 from syncapp.models import FieldMapping, TagDefinition
@@ -423,7 +425,7 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
             values = _one_row_a_key(
                 values, lambda row: tuple(row[i] for i in at), on_conflict == OnConflict.UPDATE
             )
-        pg_sql = f"{into} SELECT * FROM {unnest(fields)}{suffix}"
+        pg_sql = f"{into} SELECT * FROM {pg_rows(fields)} AS v{suffix}"
     sql = "{} VALUES ({}){}".format(into, ", ".join(["%s"] * len(fields)), suffix)
     with connection.cursor() as cursor:
         execute_rows(cursor, sql, values, pg_sql)
@@ -437,11 +439,12 @@ def execute_rows(cursor, sql, rows, pg_sql=None):
     """Run `sql` once per row of `rows` (sequences of parameters).
 
     SQLite: one prepared statement, `executemany`. PostgreSQL, given `pg_sql`, the same
-    statement over up to `PG_ROWS` rows at a time, taking one array a column (`unnest`):
-    psycopg's executemany sends a statement per row, which the server parses and plans each
-    time with Django's client-side binding. That made a 100,000 cycle on PostgreSQL twice as
-    slow as on SQLite; a multi-row VALUES list was slower still, its text re-parsed by the
-    client every time (docs/benchmarks.md, eleventh session).
+    statement over up to `PG_ROWS` rows at a time, taking them as one JSON parameter
+    (`pg_rows`): psycopg's executemany sends a statement per row, which the server parses and
+    plans each time with Django's client-side binding. That made a 100,000 cycle on PostgreSQL
+    twice as slow as on SQLite; a multi-row VALUES list was slower still, its text re-parsed by
+    the client every time; one array a column was faster, but psycopg builds arrays in Python,
+    value by value (docs/benchmarks.md, eleventh and twelfth sessions).
     """
     if not rows:
         return
@@ -449,8 +452,25 @@ def execute_rows(cursor, sql, rows, pg_sql=None):
         cursor.executemany(sql, rows)
         return
     for start in range(0, len(rows), PG_ROWS):
-        chunk = rows[start : start + PG_ROWS]
-        cursor.execute(pg_sql, [list(column) for column in zip(*chunk, strict=True)])
+        cursor.execute(pg_sql, [_json_rows(rows[start : start + PG_ROWS])])
+
+
+def _json_rows(rows):
+    """The rows as one JSON array of arrays, for `pg_rows`: a JSON column's value (Django
+    gives it as psycopg's `Jsonb`) as a string of its JSON text, so that SQL NULL (JSON null)
+    and a JSON null value (the string "null") stay apart."""
+    return orjson.dumps(rows, default=_json_column).decode()
+
+
+def _json_column(value):
+    if isinstance(value, Jsonb):
+        dumps = value.dumps
+        if dumps is None or dumps is json.dumps:
+            # What json.dumps writes, but in C. (NaN and Infinity, which json.dumps writes and
+            # PostgreSQL refuses, are refused where they come in: steps/prospects.py.)
+            return orjson.dumps(value.obj).decode()
+        return dumps(value.obj)  # a field's own encoder
+    raise TypeError(f"{type(value).__name__} is not a value the sync writes")
 
 
 def _one_row_a_key(rows, key, last):
@@ -464,15 +484,18 @@ def _one_row_a_key(rows, key, last):
     return list(kept.values())
 
 
-def unnest(fields):
-    """`unnest(%s::type[], ...)` (PostgreSQL): a parameter a field, an array of its rows'
-    values, each typed as its column (an array of NULLs has no type of its own)."""
-    return "unnest({})".format(", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields))
+def pg_rows(fields):
+    """PostgreSQL: a subquery (to be aliased) of the rows of one parameter, a JSON array of
+    arrays (`_json_rows`), a column a field, each value cast to its field's type from its
+    text (a JSON column's value is a string of its JSON text)."""
+    return "(SELECT {} FROM jsonb_array_elements(%s::jsonb) AS r)".format(
+        ", ".join(f"(r->>{i})::{f.cast_db_type(connection)} AS c{i}" for i, f in enumerate(fields))
+    )
 
 
 def _update_from_arrays(meta, columns, key, rows):
     """`rows` (each ending with its key) and PostgreSQL's form of `UPDATE table SET columns =
-    %s... WHERE key = %s` over many rows (`execute_rows`): one UPDATE ... FROM unnest(...),
+    %s... WHERE key = %s` over many rows (`execute_rows`): one UPDATE ... FROM (rows),
     where a key twice would be updated from either row, so only its last is kept (as
     executemany would leave it). Elsewhere `rows` as they are, and None."""
     if connection.vendor != "postgresql":
@@ -482,7 +505,7 @@ def _update_from_arrays(meta, columns, key, rows):
     names = [f"v{i}" for i in range(len(columns) + 1)]
     sets = ", ".join(f"{qn(f.column)} = v.{n}" for f, n in zip(columns, names, strict=False))
     return rows, (
-        f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM {unnest([*columns, key])} "
+        f"UPDATE {qn(meta.db_table)} AS t SET {sets} FROM {pg_rows([*columns, key])} "
         f"AS v ({', '.join(names)}) WHERE t.{qn(key.column)} = v.{names[-1]}"
     )
 

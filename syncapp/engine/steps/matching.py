@@ -47,11 +47,11 @@ from syncapp.engine.steps.common import (
     lock_prospect_statuses,
     person_score_fields,
     person_values,
+    pg_rows,
     prospect_values,
     sf_datetime,
     soql_fields,
     tag_names,
-    unnest,
     update_rows,
     update_where,
 )
@@ -717,7 +717,9 @@ def insert_hits(hits):
     meta, qn = MatchScanHit._meta, connection.ops.quote_name
     fields = [meta.get_field(n) for n in ("object", "prospect_pk", "record_id", "error", "attempt")]
     head = "INSERT INTO {} ({})".format(qn(meta.db_table), ", ".join(qn(f.column) for f in fields))
-    pg = f"{head} SELECT * FROM {unnest(fields)}" if connection.vendor == "postgresql" else None
+    pg = None
+    if connection.vendor == "postgresql":
+        pg = f"{head} SELECT * FROM {pg_rows(fields)} AS v"
     with connection.cursor() as cursor:
         execute_rows(cursor, f"{head} VALUES (%s, %s, %s, %s, %s)", hits, pg)
 
