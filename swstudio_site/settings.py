@@ -268,7 +268,7 @@ SALESFORCE_MAX_QUERY_URI_BYTES = env.int("SALESFORCE_MAX_QUERY_URI_BYTES", defau
 # Salesforce runs any number of calls shorter than 20 s at once, but only 25 longer ones (5 in
 # Developer Edition and trial orgs) and 10 whose Apex runs over 5 s: hence at most 10. 4 by
 # default: with the sandbox taking 100 ms a call, 100,000 prospects took 35.5 s with 2, 22.9 s
-# with 4, 21.1 s with 8; with no added latency 2 and 4 are alike (docs/benchmarks.md).
+# with 4, 21.1 s with 8; with no added latency, 4 cost 3-6 % more than 2 (docs/benchmarks.md).
 SALESFORCE_WRITE_CONCURRENCY = env.int("SALESFORCE_WRITE_CONCURRENCY", default=4)
 if not 1 <= SALESFORCE_WRITE_CONCURRENCY <= 10:
     raise ImproperlyConfigured(

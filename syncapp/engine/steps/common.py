@@ -320,7 +320,7 @@ def update_rows(objs, fields):
     for row, obj in zip(rows, objs, strict=True):
         row.append(obj.pk)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql, *_update_from_arrays(meta, columns, meta.pk, rows))
+        execute_rows(cursor, sql, *_update_from_rows(meta, columns, meta.pk, rows))
 
 
 def update_where(model, fields, key, rows):
@@ -338,7 +338,7 @@ def update_where(model, fields, key, rows):
     )
     values = _prepared([*columns, meta.get_field(key)], rows)
     with connection.cursor() as cursor:
-        execute_rows(cursor, sql, *_update_from_arrays(meta, columns, meta.get_field(key), values))
+        execute_rows(cursor, sql, *_update_from_rows(meta, columns, meta.get_field(key), values))
 
 
 def insert_rows(model, rows, *, unique_fields=(), update_fields=None, constants=None):
@@ -470,7 +470,7 @@ def _json_column(value):
             # PostgreSQL refuses, are refused where they come in: steps/prospects.py.)
             return orjson.dumps(value.obj).decode()
         return dumps(value.obj)  # a field's own encoder
-    raise TypeError(f"{type(value).__name__} is not a value the sync writes")
+    raise TypeError(f"a {type(value).__name__} value cannot go in a JSON parameter")
 
 
 def _one_row_a_key(rows, key, last):
@@ -493,7 +493,7 @@ def pg_rows(fields):
     )
 
 
-def _update_from_arrays(meta, columns, key, rows):
+def _update_from_rows(meta, columns, key, rows):
     """`rows` (each ending with its key) and PostgreSQL's form of `UPDATE table SET columns =
     %s... WHERE key = %s` over many rows (`execute_rows`): one UPDATE ... FROM (rows),
     where a key twice would be updated from either row, so only its last is kept (as

@@ -363,7 +363,8 @@ class MatchProspects(PersonStep):
             f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
         lookup = ProspectLookup(self.side, ctx.options.max_sync_attempts, tags)
-        behind = ThreadPoolExecutor(write_calls(), thread_name_prefix="sf-write-behind")
+        in_flight = settings.SALESFORCE_WRITE_CONCURRENCY
+        behind = ThreadPoolExecutor(in_flight, thread_name_prefix="sf-write-behind")
         inflight = None
         waiting = []  # (update, prospect pk, record) not yet filling a whole call
         try:
@@ -373,9 +374,9 @@ class MatchProspects(PersonStep):
                 cut = len(waiting) // COLLECTION_SIZE * COLLECTION_SIZE
                 if cut:
                     unit, waiting = waiting[:cut], waiting[cut:]
-                    inflight = self.send(ctx, sf, behind, inflight, unit)
+                    inflight = self.send(ctx, sf, behind, in_flight, inflight, unit)
                 ctx.check_cancelled()
-            inflight = self.send(ctx, sf, behind, inflight, waiting)
+            inflight = self.send(ctx, sf, behind, in_flight, inflight, waiting)
             waiting = []
             if inflight:
                 current, inflight = inflight, None
@@ -433,21 +434,21 @@ class MatchProspects(PersonStep):
                 insert_hits(hits)
         return updates
 
-    def send(self, ctx, sf, behind, inflight, unit):
+    def send(self, ctx, sf, behind, in_flight, inflight, unit):
         """Send a unit of whole collection calls on the write-behind threads, after landing
         the one in flight. Returns the unit now in flight, or None.
 
-        A unit of several calls goes out in parts of whole calls, one per write-behind thread
-        (`SALESFORCE_WRITE_CONCURRENCY`, 4 by default): several calls in flight, so the org's
-        work on one overlaps the client's on another (measured: ~15% off a large cycle with
-        two), and an org that takes long a call is waited for side by side (with 100 ms a
-        call, 4 took a 100,000 cycle from 35.5 to 22.9 s). Each record is in
-        one part only (a scan reads a record once).
+        A unit of several calls goes out in up to `in_flight` parts of whole calls, one per
+        write-behind thread (`SALESFORCE_WRITE_CONCURRENCY`, 4 by default): the org's work on
+        one overlaps the client's on another (~15% off a large cycle with two), and an org
+        that takes long a call is waited for side by side (at 100 ms a call, four took a
+        100,000 cycle from 35.5 to 22.9 s). Each record is in one part only (a scan reads a
+        record once).
         """
         parts = []
         if unit:
             updates = [u for u, _, _ in unit]
-            for start, end in call_parts(len(updates), behind._max_workers):
+            for start, end in call_parts(len(updates), in_flight):
                 parts.append((start, behind.submit(sf.update, self.obj, updates[start:end])))
         if inflight:
             self.land(ctx, inflight)
@@ -682,11 +683,6 @@ _MATCHED_IDS_SQL = {
         "WHERE object = %s AND prospect_pk = {prospect}.id"
     ),
 }
-
-
-def write_calls():
-    """Collection calls a Match step keeps in flight in scan mode."""
-    return settings.SALESFORCE_WRITE_CONCURRENCY
 
 
 def call_parts(records, parts):
