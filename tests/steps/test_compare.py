@@ -1,6 +1,8 @@
 """The value comparison the Match and Clean steps write by (`same`, `changes`): meanings, not
 spellings, as Salesforce answers them."""
 
+import datetime as dt
+
 import pytest
 
 from syncapp.engine.steps.common import changes, same
@@ -82,3 +84,35 @@ def test_scan_mode_reads_a_stored_last_visit_as_salesforce_takes_it(stored):
 
     expected = sf_datetime(parse_datetime(stored.replace(" ", "T", 1) if stored else stored))
     assert _sf_text(stored) == expected
+
+
+@pytest.mark.django_db
+def test_the_look_up_reads_a_last_visit_as_salesforce_takes_it():
+    """Scan mode's look-up reads the stored last visit as text (SQLite: rewritten; PostgreSQL:
+    spelled by to_char): the same text as `sf_datetime` of the datetime, milliseconds
+    truncated, in UTC."""
+    from syncapp.engine.steps.common import insert_rows, sf_datetime
+    from syncapp.engine.steps.matching import ProspectLookup
+    from syncapp.models import Prospect
+
+    zone = dt.timezone(dt.timedelta(hours=5, minutes=45))
+    visits = [
+        dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 20, 10, 0, 0, 999999, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 20, 10, 0, 0, 1500, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 1, 3, 0, 0, 123456, tzinfo=zone),  # the day before, in UTC
+        dt.datetime(999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+        None,
+    ]
+    insert_rows(
+        Prospect,
+        [
+            {"backend_id": f"p{i}", "email_key": f"p{i}@x.org", "lifecycle": "Active",
+             "last_visit": visit}
+            for i, visit in enumerate(visits)
+        ],
+    )  # fmt: skip
+    owners = ProspectLookup("lead", 3, {}).owners({f"p{i}@x.org" for i in range(len(visits))})
+    assert {k: p.last_visit_text for k, p in owners.items()} == {
+        f"p{i}@x.org": sf_datetime(visit) for i, visit in enumerate(visits)
+    }

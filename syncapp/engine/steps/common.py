@@ -422,9 +422,7 @@ def insert_values(model, names, rows, *, unique_fields=(), update_fields=None, c
             # One statement may not touch a row twice (DO UPDATE refuses it): as executemany
             # would leave it, the last of a key's rows wins an update, the first an ignore.
             at = [[f.attname for f in fields].index(name) for name in unique_fields]
-            values = _one_row_a_key(
-                values, lambda row: tuple(row[i] for i in at), on_conflict == OnConflict.UPDATE
-            )
+            values = _one_row_a_key(values, itemgetter(*at), on_conflict == OnConflict.UPDATE)
         pg_sql = f"{into} SELECT * FROM {pg_rows(fields)} AS v{suffix}"
     sql = "{} VALUES ({}){}".format(into, ", ".join(["%s"] * len(fields)), suffix)
     with connection.cursor() as cursor:

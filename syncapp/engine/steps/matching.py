@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from types import SimpleNamespace
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
@@ -752,23 +753,35 @@ class ProspectLookup:
                 f"{side}_sync_attempts",
             )
         ]  # fmt: skip
+        # The last visit is read as text, not parsed by the driver into a datetime (in Python,
+        # per row) only to be formatted again here: SQLite's text is rewritten (`_sf_text`);
+        # PostgreSQL spells it as Salesforce takes it (`sf_datetime`: UTC, milliseconds
+        # truncated, as to_char's MS does).
+        self.visit_text = _sf_text
         if connection.vendor == "sqlite":
-            # As text: a column declared datetime is otherwise parsed by the driver's
-            # converter (Python, per row), only to be formatted again here.
             columns[7] = f"CAST({columns[7]} AS TEXT)"
+        elif connection.vendor == "postgresql":
+            columns[7] = (
+                f"to_char({columns[7]} AT TIME ZONE 'UTC', "
+                """'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')"""
+            )
+            self.visit_text = None
         self.sql = "SELECT {} FROM {} WHERE {} IN ({{}})".format(
             ", ".join(columns), qn(meta.db_table), qn(meta.get_field("email_key").column)
         )
-        # PostgreSQL takes a page's keys as one array: with Django's client-side binding, an
-        # IN list of 900 parameters is 900 literals for the server to parse.
-        self.array = connection.vendor == "postgresql"
-        if self.array:
-            self.sql = self.sql.replace(" IN ({})", " = ANY(%s)")
+        # PostgreSQL takes a page's keys as one JSON parameter: with Django's client-side
+        # binding, an IN list of 900 parameters is 900 literals for the server to parse, and
+        # psycopg builds an array parameter in Python, value by value.
+        self.json = connection.vendor == "postgresql"
+        if self.json:
+            self.sql = self.sql.replace(
+                " IN ({})", " = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
+            )
 
     def statements(self, keys):
         """(SQL, parameters) of the look-up of `keys`."""
-        if self.array:
-            yield self.sql, [keys]
+        if self.json:
+            yield self.sql, [orjson.dumps(keys).decode()]
             return
         for start in range(0, len(keys), LOOKUP_CHUNK):
             chunk = keys[start : start + LOOKUP_CHUNK]
@@ -778,6 +791,7 @@ class ProspectLookup:
         """{e-mail key: its pending prospect} (the newest by `seq` where several have it)."""
         rows = {}
         keys = sorted(keys)
+        visit_text = self.visit_text
         with connection.cursor() as cursor:
             for sql, params in self.statements(keys):
                 cursor.execute(sql, params)
@@ -804,7 +818,7 @@ class ProspectLookup:
                 self.tags_text(row[4]),
                 _json(row[5]),
                 row[6],
-                _sf_text(row[7]),
+                row[7] if visit_text is None else visit_text(row[7]),
                 row[8],
             )  # fmt: skip
             for key, row in rows.items()
