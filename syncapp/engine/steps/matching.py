@@ -766,17 +766,20 @@ class ProspectLookup:
                 """'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')"""
             )
             self.visit_text = None
-        self.sql = "SELECT {} FROM {} WHERE {} IN ({{}})".format(
-            ", ".join(columns), qn(meta.db_table), qn(meta.get_field("email_key").column)
-        )
         # PostgreSQL takes a page's keys as one JSON parameter: with Django's client-side
         # binding, an IN list of 900 parameters is 900 literals for the server to parse, and
-        # psycopg builds an array parameter in Python, value by value.
+        # psycopg builds an array parameter in Python, value by value. Elsewhere an IN list
+        # ({} is filled per statement).
         self.json = connection.vendor == "postgresql"
-        if self.json:
-            self.sql = self.sql.replace(
-                " IN ({})", " = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
+        keys = (
+            "= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))" if self.json else "IN ({})"
+        )
+        self.sql = (
+            "SELECT {} FROM {} WHERE {} ".format(
+                ", ".join(columns), qn(meta.db_table), qn(meta.get_field("email_key").column)
             )
+            + keys
+        )
 
     def statements(self, keys):
         """(SQL, parameters) of the look-up of `keys`."""
