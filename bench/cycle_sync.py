@@ -451,7 +451,6 @@ def run(args, port, server_pid=0):
                 since(machine0),
             )
         )
-    concurrent = concurrents[0][1:] if concurrents else None
     del replay
 
     simple = sf._connect()
@@ -507,14 +506,14 @@ def run(args, port, server_pid=0):
         **(
             {
                 "replay_streams": concurrents[0][0],
-                "raw_concurrent_s": round(concurrent[0], 2),
-                "raw_concurrent_sandbox_cpu_s": round(concurrent[1], 2),
-                "machine_concurrent_replay": concurrent[2],
-                "cycle_vs_concurrent_replay": round(wall / concurrent[0] * same_n / written, 2)
+                "raw_concurrent_s": round(concurrents[0][1], 2),
+                "raw_concurrent_sandbox_cpu_s": round(concurrents[0][2], 2),
+                "machine_concurrent_replay": concurrents[0][3],
+                "cycle_vs_concurrent_replay": round(wall / concurrents[0][1] * same_n / written, 2)
                 if written
                 else None,
             }
-            if concurrent
+            if concurrents
             else {}
         ),
         **(

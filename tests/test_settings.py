@@ -27,6 +27,7 @@ def reload_settings(monkeypatch):
         ("SALESFORCE_WRITE_CONCURRENCY", "0", "SALESFORCE_WRITE_CONCURRENCY=0: use 1 to 10"),
         ("SALESFORCE_WRITE_CONCURRENCY", "11", "SALESFORCE_WRITE_CONCURRENCY=11: use 1 to 10"),
         ("SALESFORCE_WRITE_CONCURRENCY", "two", "SALESFORCE_WRITE_CONCURRENCY='two' is not"),
+        ("SWSTUDIO_API_POST_RATE", "lots", "SWSTUDIO_API_POST_RATE"),
     ],
 )
 def test_a_bad_value_names_its_variable(monkeypatch, reload_settings, name, value, message):
