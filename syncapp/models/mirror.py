@@ -89,7 +89,10 @@ class ProspectQuerySet(models.QuerySet):
 
 
 class Prospect(models.Model):
-    backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
+    # Unique and indexed through Meta (a constraint, an index), not `unique=True` /
+    # `db_index=True`: on PostgreSQL those also build a second, `varchar_pattern_ops` index
+    # for LIKE 'prefix%' that no query here uses, and every upsert and settlement paid for it.
+    backend_id = models.CharField("SalesWings id", max_length=80)
     # Not indexed: nothing looks prospects up by it (matching goes by `email_key`), and an
     # index on random text made every upsert of GetProspects dearer.
     email = models.CharField(max_length=254, blank=True)
@@ -97,14 +100,13 @@ class Prospect(models.Model):
         "e-mail for matching",
         max_length=254,
         blank=True,
-        db_index=True,
         editable=False,
         help_text="The e-mail lowercased: matching is case-insensitive. Empty when the "
         "backend's e-mail was missing or malformed (nothing is matched then).",
     )
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
-    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, db_index=True)
+    lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices)
     merged_into = models.CharField(max_length=80, blank=True)
     temperature = models.CharField(max_length=10, blank=True)
     last_visit = models.DateTimeField(null=True, blank=True)
@@ -146,7 +148,12 @@ class Prospect(models.Model):
 
     class Meta:
         verbose_name = "Prospect"
+        constraints = [
+            models.UniqueConstraint(fields=["backend_id"], name="prospect_backend_id_unique"),
+        ]
         indexes = [
+            models.Index(fields=["email_key"], name="prospect_email_key"),
+            models.Index(fields=["lifecycle"], name="prospect_lifecycle"),
             models.Index(fields=["sync_status", "lifecycle"]),
         ]
 
@@ -165,7 +172,7 @@ class ActivityType(models.TextChoices):
 
 
 class Activity(models.Model):
-    backend_id = models.CharField("SalesWings id", max_length=80, unique=True)
+    backend_id = models.CharField("SalesWings id", max_length=80)  # unique: Meta (Prospect)
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="activities")
     type = models.CharField(max_length=20, choices=ActivityType.choices)
     occurred_at = models.DateTimeField()
@@ -181,6 +188,9 @@ class Activity(models.Model):
     class Meta:
         verbose_name = "Activity"
         verbose_name_plural = "Activities"
+        constraints = [
+            models.UniqueConstraint(fields=["backend_id"], name="activity_backend_id_unique"),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.backend_id}"
@@ -285,7 +295,7 @@ class RecordSnapshot(models.Model):
     so what the sync itself wrote is not echoed back to SalesWings.
     """
 
-    salesforce_id = models.CharField(max_length=18, unique=True)
+    salesforce_id = models.CharField(max_length=18)  # unique: Meta (as Prospect's backend_id)
     object = models.CharField(max_length=10)
     email = models.CharField(max_length=254, blank=True)
     favorite = models.BooleanField(default=False)
@@ -305,6 +315,9 @@ class RecordSnapshot(models.Model):
 
     class Meta:
         verbose_name = "record snapshot"
+        constraints = [
+            models.UniqueConstraint(fields=["salesforce_id"], name="snapshot_salesforce_id_unique"),
+        ]
 
     def __str__(self):
         return f"{self.object} {self.salesforce_id}"
