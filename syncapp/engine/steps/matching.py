@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from types import SimpleNamespace
 
-import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
@@ -44,6 +43,7 @@ from syncapp.engine.steps.common import (
     execute_rows,
     insert_values,
     join_tags,
+    keys_in,
     keyset,
     lock_prospect_statuses,
     person_score_fields,
@@ -766,29 +766,18 @@ class ProspectLookup:
                 """'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')"""
             )
             self.visit_text = None
-        # PostgreSQL takes a page's keys as one JSON parameter: with Django's client-side
-        # binding, an IN list of 900 parameters is 900 literals for the server to parse, and
-        # psycopg builds an array parameter in Python, value by value. Elsewhere an IN list
-        # ({} is filled per statement).
-        self.json = connection.vendor == "postgresql"
-        keys = (
-            "= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))" if self.json else "IN ({})"
-        )
-        self.sql = (
-            "SELECT {} FROM {} WHERE {} ".format(
-                ", ".join(columns), qn(meta.db_table), qn(meta.get_field("email_key").column)
-            )
-            + keys
-        )
+        self.sql = "SELECT {} FROM {} WHERE ".format(", ".join(columns), qn(meta.db_table))
+        self.key_column = qn(meta.get_field("email_key").column)
+        # PostgreSQL takes a page's keys at once, as one parameter (`keys_in`); psycopg builds
+        # an array parameter in Python, value by value. Elsewhere IN lists of LOOKUP_CHUNK.
+        self.chunk = None if connection.vendor == "postgresql" else LOOKUP_CHUNK
 
     def statements(self, keys):
         """(SQL, parameters) of the look-up of `keys`."""
-        if self.json:
-            yield self.sql, [orjson.dumps(keys).decode()]
-            return
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start : start + LOOKUP_CHUNK]
-            yield self.sql.format(", ".join(["%s"] * len(chunk))), chunk
+        chunk = self.chunk or len(keys) or 1
+        for start in range(0, len(keys), chunk):
+            where, params = keys_in(self.key_column, keys[start : start + chunk])
+            yield self.sql + where, params
 
     def owners(self, keys):
         """{e-mail key: its pending prospect} (the newest by `seq` where several have it)."""

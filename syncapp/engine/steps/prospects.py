@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.common import insert_rows, parse_datetime
+from syncapp.engine.steps.common import insert_rows, keys_in, parse_datetime
 from syncapp.models import (
     Activity,
     ActivityType,
@@ -209,14 +209,12 @@ def stored_states(ids):
     qn = connection.ops.quote_name
     meta = Prospect._meta
     columns = ("backend_id", "email_key", "lead_clean_pending", "contact_clean_pending")
-    sql = "SELECT {} FROM {} WHERE {} IN ({})".format(
-        ", ".join(qn(meta.get_field(c).column) for c in columns),
-        qn(meta.db_table),
-        qn(meta.get_field("backend_id").column),
-        ", ".join(["%s"] * len(ids)),
+    where, params = keys_in(qn(meta.get_field("backend_id").column), ids)
+    sql = "SELECT {} FROM {} WHERE {}".format(
+        ", ".join(qn(meta.get_field(c).column) for c in columns), qn(meta.db_table), where
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, params)
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
