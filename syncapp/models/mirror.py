@@ -172,7 +172,7 @@ class ActivityType(models.TextChoices):
 
 
 class Activity(models.Model):
-    backend_id = models.CharField("SalesWings id", max_length=80)  # unique: Meta (Prospect)
+    backend_id = models.CharField("SalesWings id", max_length=80)  # unique: see Meta
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="activities")
     type = models.CharField(max_length=20, choices=ActivityType.choices)
     occurred_at = models.DateTimeField()
@@ -295,7 +295,7 @@ class RecordSnapshot(models.Model):
     so what the sync itself wrote is not echoed back to SalesWings.
     """
 
-    salesforce_id = models.CharField(max_length=18)  # unique: Meta (as Prospect's backend_id)
+    salesforce_id = models.CharField(max_length=18)  # unique: see Meta
     object = models.CharField(max_length=10)
     email = models.CharField(max_length=254, blank=True)
     favorite = models.BooleanField(default=False)

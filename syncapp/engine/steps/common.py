@@ -492,10 +492,10 @@ def pg_rows(fields):
 
 
 def keys_in(column, keys):
-    """(SQL, parameters) of `column` being one of `keys` (text). PostgreSQL takes the keys as
-    one JSON parameter: with Django's client-side binding an IN list of 1,000 parameters is
-    1,000 literals for the server to parse (1,000 prospect ids: ~6.6 -> ~4.2 ms a look-up,
-    docs/benchmarks.md, thirteenth session). Elsewhere an IN list."""
+    """(SQL, parameters) of `column` being one of `keys` (text, at least one). PostgreSQL
+    takes the keys as one JSON parameter: with Django's client-side binding an IN list of 1,000
+    parameters is 1,000 literals for the server to parse (1,000 prospect ids: ~6.6 -> ~4.2 ms
+    a look-up, docs/benchmarks.md, thirteenth session). Elsewhere an IN list."""
     if connection.vendor == "postgresql":
         sql = f"{column} = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
         return sql, [orjson.dumps(keys).decode()]
