@@ -322,15 +322,10 @@ class RecordSnapshot(models.Model):
     def __str__(self):
         return f"{self.object} {self.salesforce_id}"
 
-    @classmethod
-    def values_of(cls, record):
-        """The snapshot fields of a Salesforce record dict."""
-        return dict(zip(cls.SF_FIELDS, cls.row_of(record), strict=True))
-
     @staticmethod
     def row_of(record):
-        """`values_of` as a list in `SF_FIELDS` order (the Match steps' hot path: the fields
-        spelled out, no loop over them)."""
+        """The snapshot fields of a Salesforce record dict, as a list in `SF_FIELDS` order (the
+        Match steps' and the send-up's hot path: the fields spelled out, no loop over them)."""
         get = record.get
         return [
             get("Email") or "",

@@ -34,6 +34,7 @@ from syncapp.engine.steps.common import (
     lock_prospect_statuses,
     parse_datetime,
     person_score_fields,
+    rows_by_keys,
     soql_datetime,
     soql_fields,
     write,
@@ -58,21 +59,15 @@ NOTED_CURSOR = "sendup:{}:noted"
 def obsolete_records(records):
     """The records whose prospect no longer applies to them (merged, deleted, unknown, or no
     longer holding the record's e-mail)."""
-    ids = {r.get(PROSPECT_ID) for r in records}
-    prospects = {
-        p["backend_id"]: p
-        for p in Prospect.objects.filter(backend_id__in=ids).values(
-            "backend_id", "lifecycle", "email_key"
-        )
-    }
+    ids = sorted({i for r in records if isinstance(i := r.get(PROSPECT_ID), str)})
+    # Plain SQL: the send-up runs this over every record it reads, after a large cycle every
+    # record the sync wrote.
+    fields = ("backend_id", "lifecycle", "email_key")
+    prospects = {row[0]: row[1:] for row in rows_by_keys(Prospect, fields, "backend_id", ids)}
     out = []
     for record in records:
         p = prospects.get(record.get(PROSPECT_ID))
-        if (
-            p is None
-            or p["lifecycle"] != Lifecycle.ACTIVE
-            or p["email_key"] != (record.get("Email") or "").lower()
-        ):
+        if p is None or p[0] != Lifecycle.ACTIVE or p[1] != (record.get("Email") or "").lower():
             out.append(record)
     return out
 

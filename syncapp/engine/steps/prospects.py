@@ -11,12 +11,12 @@ import math
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.common import insert_rows, keys_in, parse_datetime
+from syncapp.engine.steps.common import insert_rows, parse_datetime, rows_by_keys
 from syncapp.models import (
     Activity,
     ActivityType,
@@ -204,18 +204,8 @@ def stored_states(ids):
     """{backend id: (e-mail key, lead clean pending, contact clean pending)} of the prospects
     already stored among `ids` (one page). Plain SQL: the ORM took ~6 ms a page to build and
     convert this statement of 1,000 parameters (offline), against ~1 ms."""
-    if not ids:
-        return {}
-    qn = connection.ops.quote_name
-    meta = Prospect._meta
-    columns = ("backend_id", "email_key", "lead_clean_pending", "contact_clean_pending")
-    where, params = keys_in(qn(meta.get_field("backend_id").column), ids)
-    sql = "SELECT {} FROM {} WHERE {}".format(
-        ", ".join(qn(meta.get_field(c).column) for c in columns), qn(meta.db_table), where
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0]: row[1:] for row in cursor.fetchall()}
+    fields = ("backend_id", "email_key", "lead_clean_pending", "contact_clean_pending")
+    return {row[0]: row[1:] for row in rows_by_keys(Prospect, fields, "backend_id", ids)}
 
 
 def store_prospects(parsed, now):
