@@ -256,6 +256,34 @@ def test_activities_become_sw_activity_records_linked_to_lead_and_contact(world)
     assert len(world.sf.writes) == mark  # written once
 
 
+def test_many_activities_are_upserted_in_parts_each_once(world, settings):
+    settings.SALESFORCE_WRITE_CONCURRENCY = 3
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    for i in range(450):  # the Contacts side's 450: three collection calls, three parts
+        world.sw.put_activity(
+            id=f"act_{i}",
+            prospectId="p_ada" if i % 2 else "p_bob",
+            type="page_visit",
+            occurredAt="2026-11-26T09:00:00Z",
+        )
+
+    cycle = world.cycle()
+
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    records = list(world.sf.db["SW_Activity__c"].values())
+    assert sorted(r["SW_Activity_Id__c"] for r in records) == sorted(f"act_{i}" for i in range(450))
+    for record in records:
+        owner = "ada" if int(record["SW_Activity_Id__c"][4:]) % 2 else "bob"
+        assert record["SW_Prospect_Id__c"] == f"p_{owner}"
+        assert record["Contact__c"] == world.ids[f"{owner}_contact"]
+        assert record.get("Lead__c") == (world.ids["ada_lead"] if owner == "ada" else None)
+    mark = len(world.sf.writes)
+    world.cycle()
+    assert len(world.sf.writes) == mark  # written once
+
+
 def test_an_older_prospects_activities_link_to_the_records_a_newer_one_took_over(world):
     # A newer prospect has Ada's e-mail: it owns her Lead and Contact now. The older one's
     # activities still go to those records (found through the newer one's matches).

@@ -11,6 +11,7 @@ from django.db import transaction
 from syncapp.engine.statuses import CycleStatus
 from syncapp.engine.steps import matching
 from syncapp.models import MatchScanHit, Prospect, SyncStatus, WorkflowOption
+from syncapp.salesforce import SalesforceError
 from syncapp.salesforce.errors import TransientError
 from tests.fakes import IN_CHUNK, PAGE
 from tests.steps.expect import expected_people, held
@@ -316,6 +317,46 @@ def test_calls_in_flight_each_settle_their_own_records(world, monkeypatch, setti
 )
 def test_a_unit_is_cut_into_parts_of_whole_calls(records, parts, expected):
     assert matching.call_parts(records, parts) == expected
+
+
+class PartsOrg:
+    """Answers each upsert call with one result per record, naming the record; a call whose
+    first record is `failing` fails as a whole."""
+
+    def __init__(self, failing=None):
+        self.calls, self.failing, self.lock = [], failing, threading.Lock()
+
+    def upsert(self, obj, key, rows):
+        with self.lock:
+            self.calls.append([r[key] for r in rows])
+        if rows[0][key] == self.failing:
+            raise SalesforceError("Salesforce upsert: 503 Service Unavailable")
+        return [r[key] for r in rows]
+
+
+def test_activity_upserts_go_in_parts_and_answer_in_the_records_order(settings):
+    settings.SALESFORCE_WRITE_CONCURRENCY = 4
+    rows = [{"K": f"a{i}"} for i in range(1000)]
+    org = PartsOrg()
+
+    results = matching.upsert_in_parts(org, "SW_Activity__c", "K", rows)
+
+    assert results == [r["K"] for r in rows]
+    assert sorted(len(c) for c in org.calls) == [200, 200, 200, 400]  # whole calls, 4 parts
+    settings.SALESFORCE_WRITE_CONCURRENCY = 1
+    org = PartsOrg()
+    assert matching.upsert_in_parts(org, "SW_Activity__c", "K", rows) == results
+    assert len(org.calls) == 1
+
+
+def test_a_part_that_fails_fails_the_upsert_after_every_part_ended(settings):
+    settings.SALESFORCE_WRITE_CONCURRENCY = 3
+    rows = [{"K": f"a{i}"} for i in range(600)]
+    org = PartsOrg(failing="a200")  # the second part
+
+    with pytest.raises(SalesforceError, match="503"):
+        matching.upsert_in_parts(org, "SW_Activity__c", "K", rows)
+    assert len(org.calls) == 3  # the others were sent, and waited for
 
 
 @pytest.mark.parametrize("first", ["lead", "contact"])
