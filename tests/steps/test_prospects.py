@@ -220,6 +220,28 @@ def test_activities_are_fetched_only_with_activity_sync_on(world):
     assert Activity.objects.get().details == {"plan": "pro"}
 
 
+def test_activities_come_in_pages_and_an_activity_twice_on_a_page_keeps_its_last(world):
+    WorkflowOption.objects.create(step="GetProspectPages", batch_size=2)
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    for aid, title in (("a1", "first"), ("a1", "again"), ("a2", "x"), ("a3", "y"), ("a4", "z")):
+        world.sw.put_activity(
+            id=aid, prospectId="p_ada", type="page_visit", occurredAt="2026-11-26T09:00:00Z",
+            title=title,
+        )  # fmt: skip
+
+    cycle = world.cycle()
+
+    step = cycle.step("GetProspectPages")
+    assert (step["status"], step["examined"], step["failed"]) == (StepStatus.COMPLETED, 5, 0)
+    assert step["batches_total"] == 3
+    titles = dict(Activity.objects.values_list("backend_id", "title"))
+    assert titles == {"a1": "again", "a2": "x", "a3": "y", "a4": "z"}
+    assert int(SyncCursor.get(SyncCursor.ACTIVITIES)) == world.sw.activity_rows[-1][0]
+    assert world.cycle().step("GetProspectPages")["examined"] == 0
+
+
 def test_a_page_with_malformed_items_moves_the_cursor_past_them(world):
     WorkflowOption.objects.create(step="GetProspects", batch_size=3)
     world.sw.put_raw(["not", "an", "object"])

@@ -359,6 +359,19 @@ def parse_activity(item):
     }
 
 
+ACTIVITY_UPSERT_FIELDS = [
+    "prospect",
+    "seq",
+    "type",
+    "occurred_at",
+    "url",
+    "title",
+    "details",
+    "lead_synced",
+    "contact_synced",
+]
+
+
 class GetProspectPages(Step):
     """Activities (page visits, form submissions, custom events), with activity sync on."""
 
@@ -372,68 +385,70 @@ class GetProspectPages(Step):
         sw = clients.saleswings()
         since = 0 if ctx.full_sync else int(SyncCursor.get(SyncCursor.ACTIVITIES, 0))
         limit = max(1, min(ctx.batch_size, PAGE_LIMIT_MAX))
-        while True:
-            stored = False
-            with ctx.batch() as batch:
-                page = sw.activities(since, limit)
-                parsed = []
-                for item in page.items:
-                    batch.examined += 1
-                    try:
-                        parsed.append(parse_activity(item))
-                    except BadRecord as exc:
-                        batch.record_failure(f"Activity skipped: {exc}")
-                with transaction.atomic():
-                    prospects = dict(
-                        Prospect.objects.filter(
-                            backend_id__in={pid for pid, _ in parsed}
-                        ).values_list("backend_id", "pk")
+        # Read-ahead, as in GetProspects: the next page is fetched on a worker thread while
+        # this one is stored; only this thread touches the database, and a page fetched ahead
+        # is dropped if this one fails to store.
+        ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
+        try:
+            future = None
+            while True:
+                stored = False
+                with ctx.batch() as batch:
+                    page = future.result() if future else sw.activities(since, limit)
+                    future = None
+                    if page.has_more and page.next_since > since:
+                        future = ahead.submit(sw.activities, page.next_since, limit)
+                    batch.modified += self.store_page(batch, page, since)
+                    stored = True
+                if not stored or not page.has_more or page.next_since <= since:
+                    break
+                since = page.next_since
+                ctx.check_cancelled()
+        finally:
+            ahead.shutdown(wait=True, cancel_futures=True)
+
+    def store_page(self, batch, page, since):
+        """Parse and store one page with the cursor past it (one transaction); returns the
+        activities stored."""
+        parsed = []
+        for item in page.items:
+            batch.examined += 1
+            try:
+                parsed.append(parse_activity(item))
+            except BadRecord as exc:
+                batch.record_failure(f"Activity skipped: {exc}")
+        with transaction.atomic():
+            ids = sorted({pid for pid, _ in parsed})
+            prospects = dict(rows_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids))
+            rows = []
+            for prospect_id, fields in parsed:
+                pk = prospects.get(prospect_id)
+                if pk is None:
+                    batch.record_failure(
+                        f"Activity {fields['backend_id']}: unknown prospect {prospect_id}"
                     )
-                    rows = []
-                    for prospect_id, fields in parsed:
-                        if prospect_id not in prospects:
-                            batch.record_failure(
-                                f"Activity {fields['backend_id']}: unknown prospect {prospect_id}"
-                            )
-                            continue
-                        rows.append(
-                            Activity(
-                                prospect_id=prospects[prospect_id],
-                                lead_synced=False,
-                                contact_synced=False,
-                                **fields,
-                            )
-                        )
-                    Activity.objects.bulk_create(
-                        rows,
-                        update_conflicts=True,
-                        unique_fields=["backend_id"],
-                        update_fields=[
-                            "prospect",
-                            "seq",
-                            "type",
-                            "occurred_at",
-                            "url",
-                            "title",
-                            "details",
-                            "lead_synced",
-                            "contact_synced",
-                        ],
-                    )
-                    # Their Leads and Contacts get the new activities in this cycle's Match.
-                    Prospect.objects.filter(
-                        pk__in={r.prospect_id for r in rows}, lifecycle=Lifecycle.ACTIVE
-                    ).exclude(email_key="").update(
-                        sync_status=SyncStatus.NOT_PROCESSED,
-                        lead_pending=True,
-                        contact_pending=True,
-                        lead_sync_attempts=0,
-                        contact_sync_attempts=0,
-                    )
-                    SyncCursor.put(SyncCursor.ACTIVITIES, max(page.next_since, since))
-                batch.modified += len(rows)
-                stored = True
-            if not stored or not page.has_more or page.next_since <= since:
-                break
-            since = page.next_since
-            ctx.check_cancelled()
+                    continue
+                fields["prospect_id"] = pk
+                rows.append(fields)
+            # One prepared upsert (`insert_rows`), not bulk_create: its SQL compilation per
+            # value cost more than the writes. A page carrying an activity twice keeps the
+            # last (as executemany leaves it).
+            insert_rows(
+                Activity,
+                rows,
+                unique_fields=["backend_id"],
+                update_fields=ACTIVITY_UPSERT_FIELDS,
+                constants={"lead_synced": False, "contact_synced": False},
+            )
+            # Their Leads and Contacts get the new activities in this cycle's Match.
+            Prospect.objects.filter(
+                pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
+            ).exclude(email_key="").update(
+                sync_status=SyncStatus.NOT_PROCESSED,
+                lead_pending=True,
+                contact_pending=True,
+                lead_sync_attempts=0,
+                contact_sync_attempts=0,
+            )
+            SyncCursor.put(SyncCursor.ACTIVITIES, max(page.next_since, since))
+        return len(rows)
