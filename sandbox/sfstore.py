@@ -620,6 +620,41 @@ def _db_prep(field):
     return None
 
 
+def insert_returning(model, rows):
+    """Insert `rows` (attribute name: value; a missing or None value takes its field's default,
+    as a model instance would) and return their primary keys, in order. Multi-row INSERT ...
+    RETURNING statements built here: bulk_create compiled every value in Python, most of the
+    time of a 200-record upsert that creates its records (SW Activity records, with activity
+    sync on: docs/benchmarks.md, fourteenth session)."""
+    meta, qn = model._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = [(f.attname, f.get_default(), _db_prep(f)) for f in fields]
+    values = []
+    for row in rows:
+        for name, default, prep in columns:
+            value = row.get(name)
+            if value is None:
+                value = default
+            values.append(value if prep is None or value is None else prep(value))
+    width = len(fields)
+    size = max(1, connection.ops.bulk_batch_size(fields, rows) or len(rows))
+    head = "INSERT INTO {} ({}) VALUES ".format(
+        qn(meta.db_table), ", ".join(qn(f.column) for f in fields)
+    )
+    one = f"({', '.join(['%s'] * width)})"
+    tail = f" RETURNING {qn(meta.pk.column)}"
+    pks = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            count = min(size, len(rows) - start)
+            cursor.execute(
+                head + ", ".join([one] * count) + tail,
+                values[start * width : (start + count) * width],
+            )
+            pks += [row[0] for row in cursor.fetchall()]
+    return pks
+
+
 def apply_plans(plans, counts):
     """Write every plan without errors, in one transaction."""
     now = timezone.now()
@@ -636,7 +671,7 @@ def apply_plans(plans, counts):
             model = sobj.model
             inserts = [p for p in plist if p.op == "insert"]
             if inserts:
-                objs = []
+                rows = []
                 for p in inserts:
                     values = dict(p.values)
                     values.update(created_date=now, last_modified_date=now, system_modstamp=now)
@@ -644,10 +679,9 @@ def apply_plans(plans, counts):
                         values["name"] = " ".join(
                             x for x in (values.get("first_name"), values.get("last_name")) if x
                         )
-                    objs.append(model(**{k: v for k, v in values.items() if v is not None}))
-                model.objects.bulk_create(objs)
-                for p, obj in zip(inserts, objs, strict=True):
-                    p.pk = obj.pk
+                    rows.append(values)
+                for p, pk in zip(inserts, insert_returning(model, rows), strict=True):
+                    p.pk = pk
             groups = {}
             for p in plist:
                 if p.op == "update":

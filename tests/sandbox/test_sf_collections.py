@@ -74,6 +74,38 @@ def test_upsert_by_external_id(sf):
     assert SfActivity.objects.get(sw_activity_id="act_1").type == "form_submit"
 
 
+def test_a_full_call_of_creates_gives_each_record_its_own_id(sf):
+    # Many rows a statement (the sandbox's own INSERT ... RETURNING): each answer's id must
+    # name the record that was sent in its place, defaults filled as a model would.
+    path = "composite/sobjects/Lead/SW_Prospect_Id__c"
+    records = [
+        {"attributes": {"type": "Lead"}, "SW_Prospect_Id__c": f"p_new_{i}", "LastName": f"N{i}",
+         "Company": "C", "Email": f"n{i}@example.com", "SW_Favorite__c": None,
+         "SW_Last_Visit__c": "2026-11-26T09:30:00.123+00:00" if i % 2 else None}
+        for i in range(200)
+    ]  # fmt: skip
+    results = patch(sf, records, path=path)
+    assert all(r["success"] and r["created"] for r in results)
+    created = SfLead.objects.filter(sw_prospect_id__startswith="p_new_")
+    by_id = {lead.sf_id: lead for lead in created}
+    assert len(by_id) == 200
+    for i, result in enumerate(results):
+        lead = by_id[result["id"]]
+        assert (lead.sw_prospect_id, lead.last_name, lead.email) == (
+            f"p_new_{i}",
+            f"N{i}",
+            f"n{i}@example.com",
+        )
+        assert lead.email_lower == f"n{i}@example.com"
+        assert (lead.status, lead.is_converted, lead.sw_favorite) == (
+            "Open - Not Contacted",
+            False,
+            False,
+        )
+        assert (lead.sw_last_visit is not None) == bool(i % 2)
+        assert lead.created_date == lead.system_modstamp
+
+
 def test_upsert_finds_duplicates_in_the_org(sf):
     leads = list(SfLead.objects.filter(is_converted=False)[:2])
     SfLead.objects.filter(pk__in=[x.pk for x in leads]).update(sw_prospect_id="p_dup")
