@@ -33,6 +33,8 @@ Side by side in one run, on fresh databases of its own (a temporary SWSTUDIO_VAR
 --second-cycle runs a second cycle right after the first, with no change at the backend (the
 issue's "writes nothing and uses only a few API calls", at this size): its wall time, API calls
 and records written, by step.
+--activities K seeds K activities a prospect and turns activity sync on (the ratios against the
+replays, which replay only the Leads and Contacts, do not apply then).
 --org-latency-ms L puts the sandbox's added latency (L ms on every Salesforce API call) under
 the cycle, the replays and the naive loop alike: an org that takes that long a call and does not
 share this machine's cores (with --worker-class gthread, so that calls wait side by side).
@@ -128,6 +130,15 @@ def main():
         "as Q_WORKERS)",
     )
     parser.add_argument(
+        "--activities",
+        type=int,
+        default=0,
+        help="seed this many activities a prospect and turn activity sync on (GetProspectPages, "
+        "SW Activity records; the Match steps then run one after the other). The records "
+        "written count the SW Activity upserts; the replays replay only the Leads and "
+        "Contacts, so the ratios against them do not apply (default 0: off)",
+    )
+    parser.add_argument(
         "--second-cycle",
         action="store_true",
         help="run a second cycle right after the first, with no change at the backend: its "
@@ -170,7 +181,8 @@ def main():
     subprocess.run(
         [*manage, "sandbox", "seed", "--prospects", str(n), "--leads", str(n),
          "--contacts", str(n), "--accounts", str(max(1, n // 20)), "--opportunities",
-         str(max(1, n // 20)), "--match-share", "1", "--activities-per-prospect", "0"],
+         str(max(1, n // 20)), "--match-share", "1",
+         "--activities-per-prospect", str(args.activities)],
         check=True, env=sandbox_env, cwd=ROOT,
     )  # fmt: skip
     seed_s = time.perf_counter() - t
@@ -308,6 +320,7 @@ def run(args, port, server_pid=0):
             FieldMapping.objects.get_or_create(score=definition, object=obj, field=field)
     options = StudioOptions.load()
     options.api_call_reserve = 0
+    options.activity_sync = args.activities > 0
     options.save()
     control.turn_on()
 
