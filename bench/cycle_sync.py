@@ -32,7 +32,7 @@ Side by side in one run, on fresh databases of its own (a temporary SWSTUDIO_VAR
    and ends, so the cycle has the cores).
 --second-cycle runs a second cycle right after the first, with no change at the backend (the
 issue's "writes nothing and uses only a few API calls", at this size): its wall time, API calls
-and records written, by step.
+and records written, by step (--second-cycle full: as a Full Synchronization).
 --activities K seeds K activities a prospect and turns activity sync on (the ratios against the
 replays, which replay only the Leads and Contacts, do not apply then).
 --org-latency-ms L puts the sandbox's added latency (L ms on every Salesforce API call) under
@@ -140,9 +140,12 @@ def main():
     )
     parser.add_argument(
         "--second-cycle",
-        action="store_true",
+        nargs="?",
+        const="plain",
+        choices=["plain", "full"],
         help="run a second cycle right after the first, with no change at the backend: its "
-        "wall time, API calls and records written (second_cycle)",
+        "wall time, API calls and records written (second_cycle); `full`: as a Full "
+        "Synchronization (everything fetched, compared and cleaned again)",
     )
     parser.add_argument("--json", action="store_true", help="a last line of JSON for bench/run")
     parser.add_argument("--profile", action="store_true", help="cProfile each step (stderr)")
@@ -419,12 +422,17 @@ def run(args, port, server_pid=0):
     if args.second_cycle:
         # The issue's "a second cycle with no change at the backend writes nothing and uses
         # only a few API calls", at this size: the send-up reads back what the first wrote.
+        if args.second_cycle == "full":
+            options = StudioOptions.load()
+            options.full_sync_requested = True
+            options.save()
         before2 = api_used()
         cycle2, wall2, done2, stages2 = run_cycle()
         calls2, seconds2, cpu2 = by_stage(stages2)
         steps2 = {s["name"]: s for s in cycle2.steps}
         second = {
             "second_cycle": {
+                "full_sync": cycle2.full_sync,
                 "status": cycle2.status,
                 "wall_s": round(wall2, 2),
                 "api_calls": api_used() - before2,
