@@ -242,6 +242,42 @@ def test_activities_come_in_pages_and_an_activity_twice_on_a_page_keeps_its_last
     assert world.cycle().step("GetProspectPages")["examined"] == 0
 
 
+def test_postgresql_statistics_are_refreshed_after_many_rows_and_only_then(world, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from syncapp.engine.steps import common
+
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    world.sw.put_activity(
+        id="a1", prospectId="p_ada", type="page_visit", occurredAt="2026-11-26T09:00:00Z"
+    )
+    with CaptureQueriesContext(connection) as few:
+        world.cycle()
+    monkeypatch.setattr(common, "ANALYZE_AFTER_ROWS", 1)
+    world.sw.put_prospect(**world.sw.prospect("p_cy"))
+    world.sw.put_activity(
+        id="a2", prospectId="p_cy", type="page_visit", occurredAt="2026-11-26T09:00:00Z"
+    )
+    with CaptureQueriesContext(connection) as many:
+        world.cycle()
+
+    def analyzed(queries):
+        return sorted(q["sql"] for q in queries if q["sql"].startswith("ANALYZE"))
+
+    assert analyzed(few) == []
+    if connection.vendor == "postgresql":
+        assert analyzed(many) == [
+            'ANALYZE "syncapp_activity"',
+            'ANALYZE "syncapp_prospect"',
+            'ANALYZE "syncapp_prospect"',
+        ]
+    else:
+        assert analyzed(many) == []
+
+
 def test_a_page_with_malformed_items_moves_the_cursor_past_them(world):
     WorkflowOption.objects.create(step="GetProspects", batch_size=3)
     world.sw.put_raw(["not", "an", "object"])

@@ -519,6 +519,24 @@ def rows_by_keys(model, fields, key, keys):
         return cursor.fetchall()
 
 
+# Rows a step must have written into a table before it refreshes PostgreSQL's statistics of it.
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def refresh_statistics(model, written):
+    """On PostgreSQL, ANALYZE `model`'s table once a step has written `written` rows into it,
+    if that is many. The planner plans by the statistics autovacuum last took, not when the rows
+    came: a cycle that has just stored 100,000 prospects (or 200,000 activities) was planned by
+    the tables' earlier picture, and chose scans that read the whole pending set or a whole
+    table once per batch, growing with the square of the cycle's size (docs/benchmarks.md,
+    fourteenth session). A sample of the table, a few hundred milliseconds at that size.
+    Elsewhere nothing: SQLite's planner does not use statistics it was not asked to gather."""
+    if connection.vendor != "postgresql" or written < ANALYZE_AFTER_ROWS:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def _update_from_rows(meta, columns, key, rows):
     """`rows` (each ending with its key) and PostgreSQL's form of `UPDATE table SET columns =
     %s... WHERE key = %s` over many rows (`execute_rows`): one UPDATE ... FROM (rows),

@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.common import insert_rows, parse_datetime, rows_by_keys
+from syncapp.engine.steps.common import (
+    insert_rows,
+    parse_datetime,
+    refresh_statistics,
+    rows_by_keys,
+)
 from syncapp.models import (
     Activity,
     ActivityType,
@@ -262,15 +267,17 @@ class GetProspects(Step):
         # page fetched ahead is dropped if this one fails to store.
         ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
         try:
-            self.batches(ctx, sw, since, limit, tag_ids, score_ids, ahead)
+            stored = self.batches(ctx, sw, since, limit, tag_ids, score_ids, ahead)
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
+        refresh_statistics(Prospect, stored)
 
     def batches(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
         """Batch after batch until the backend has no more. A batch's pages and the cursor
         past them are committed together; a batch that failed to store stops the step (its
-        cursor did not move, so the next cycle starts from it again rather than skipping it)."""
-        future = None
+        cursor did not move, so the next cycle starts from it again rather than skipping it).
+        Returns the prospects stored."""
+        future, total = None, 0
         while True:
             done = False
             with ctx.batch() as batch:
@@ -295,11 +302,13 @@ class GetProspects(Step):
                         page, future = future.result(), None
                     SyncCursor.put(SyncCursor.PROSPECTS, stored)
                 batch.modified += count
+                total += count
                 since = stored
                 done = True
             if not done or future is None:
                 break
             ctx.check_cancelled()
+        return total
 
     def store_page(self, batch, page, tag_ids, score_ids):
         """Parse and store one page (in the batch's transaction); returns the prospects
@@ -389,6 +398,7 @@ class GetProspectPages(Step):
         # this one is stored; only this thread touches the database, and a page fetched ahead
         # is dropped if this one fails to store.
         ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
+        total = 0
         try:
             future = None
             while True:
@@ -398,7 +408,9 @@ class GetProspectPages(Step):
                     future = None
                     if page.has_more and page.next_since > since:
                         future = ahead.submit(sw.activities, page.next_since, limit)
-                    batch.modified += self.store_page(batch, page, since)
+                    count = self.store_page(batch, page, since)
+                    batch.modified += count
+                    total += count
                     stored = True
                 if not stored or not page.has_more or page.next_since <= since:
                     break
@@ -406,6 +418,9 @@ class GetProspectPages(Step):
                 ctx.check_cancelled()
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
+        # The activities' prospects were queued again: both tables changed.
+        refresh_statistics(Activity, total)
+        refresh_statistics(Prospect, total)
 
     def store_page(self, batch, page, since):
         """Parse and store one page with the cursor past it (one transaction); returns the
