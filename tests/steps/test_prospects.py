@@ -242,7 +242,7 @@ def test_activities_come_in_pages_and_an_activity_twice_on_a_page_keeps_its_last
     assert world.cycle().step("GetProspectPages")["examined"] == 0
 
 
-def test_postgresql_statistics_are_refreshed_after_many_rows_and_only_then(world, monkeypatch):
+def test_postgresql_statistics_are_refreshed_after_many_rows_with_activity_sync(world, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -276,6 +276,12 @@ def test_postgresql_statistics_are_refreshed_after_many_rows_and_only_then(world
         ]
     else:
         assert analyzed(many) == []
+    options.activity_sync = False  # the Match steps settle each side in one statement then
+    options.save()
+    world.sw.put_prospect(**world.sw.prospect("p_cy"))
+    with CaptureQueriesContext(connection) as without:
+        world.cycle()
+    assert analyzed(without) == []
 
 
 def test_a_page_with_malformed_items_moves_the_cursor_past_them(world):

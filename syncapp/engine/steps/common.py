@@ -526,10 +526,11 @@ ANALYZE_AFTER_ROWS = 10_000
 def refresh_statistics(model, written):
     """On PostgreSQL, ANALYZE `model`'s table once a step has written `written` rows into it,
     if that is many. The planner plans by the statistics autovacuum last took, not when the rows
-    came: a cycle that has just stored 100,000 prospects (or 200,000 activities) was planned by
-    the tables' earlier picture, and chose scans that read the whole pending set or a whole
-    table once per batch, growing with the square of the cycle's size (docs/benchmarks.md,
-    fourteenth session). A sample of the table, a few hundred milliseconds at that size.
+    came: with activity sync on, a cycle that has just stored 100,000 prospects and 200,000
+    activities was planned by the tables' earlier picture, and chose scans that read the whole
+    pending set or a whole table once per batch, growing with the square of the cycle's size
+    (docs/benchmarks.md, fourteenth session). A sample of the table, a few hundred milliseconds
+    at that size.
     Elsewhere nothing: SQLite's planner does not use statistics it was not asked to gather."""
     if connection.vendor != "postgresql" or written < ANALYZE_AFTER_ROWS:
         return

@@ -270,7 +270,13 @@ class GetProspects(Step):
             stored = self.batches(ctx, sw, since, limit, tag_ids, score_ids, ahead)
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
-        refresh_statistics(Prospect, stored)
+        if ctx.options.activity_sync:
+            # Then GetProspectPages and the Match steps' settlements walk the prospects batch
+            # by batch, each statement planned by the table's statistics. Without activity
+            # sync the settlement is one statement per side, and the fresh statistics made it
+            # no faster (a 100,000 cycle on PostgreSQL 18.5-19.1 s without, 19.4-20.1 s with:
+            # docs/benchmarks.md, fourteenth session).
+            refresh_statistics(Prospect, stored)
 
     def batches(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
         """Batch after batch until the backend has no more. A batch's pages and the cursor
