@@ -147,7 +147,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The API's POST rate limit counts in the default cache. The default is a memory cache per
 # process: with several web processes or machines each counts on its own. CACHE_URL (for
 # example redis://redis-host:6379/1, a database of its own) gives one count per user.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Its query may set TIMEOUT, KEY_PREFIX, VERSION and KEY_FUNCTION (?key_prefix=swstudio: one
+# Redis database shared by several deployments).
+_CACHE_BASE_OPTIONS = ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
+
+
+def cache_config(url):
+    """Django's cache settings of a CACHE_URL. django-environ writes the base options of a
+    redis:// URL in lower case (as Django's Redis backend takes its OPTIONS), where Django
+    reads only upper case: `?key_prefix=` would be dropped without a word."""
+    config = env.cache_url_config(url)
+    for key in list(config):
+        if key.upper() in _CACHE_BASE_OPTIONS:
+            config[key.upper()] = config.pop(key)
+    return config
+
+
+CACHES = {"default": cache_config(env.str("CACHE_URL", default="locmemcache://"))}
 
 # --- django-q2 ----------------------------------------------------------------------------------
 

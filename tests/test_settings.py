@@ -2,6 +2,7 @@
 stops the start with the variable's name (swstudio_site/settings.py)."""
 
 import importlib
+import secrets
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -39,3 +40,37 @@ def test_a_bad_value_names_its_variable(monkeypatch, reload_settings, name, valu
 def test_write_concurrency_is_read_from_the_environment(monkeypatch, reload_settings):
     monkeypatch.setenv("SALESFORCE_WRITE_CONCURRENCY", "6")
     assert reload_settings().SALESFORCE_WRITE_CONCURRENCY == 6
+
+
+def test_cache_url_options_reach_django(monkeypatch, reload_settings):
+    """django-environ writes a redis:// URL's base options in lower case, which Django
+    ignores: they are put back as Django reads them."""
+    monkeypatch.setenv(
+        "CACHE_URL", "redis://127.0.0.1:6379/12?key_prefix=swstudio-a&timeout=60&version=2"
+    )
+    cache = reload_settings().CACHES["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert (cache["KEY_PREFIX"], cache["TIMEOUT"], cache["VERSION"]) == ("swstudio-a", 60, 2)
+    assert not {"key_prefix", "timeout", "version"} & set(cache)
+
+
+def test_two_deployments_with_their_own_key_prefix_share_one_redis_database(
+    monkeypatch, reload_settings
+):
+    """Against the machine's Redis: a key set through one prefix is not seen through the
+    other."""
+    from django.utils.module_loading import import_string
+
+    def cache(prefix):
+        monkeypatch.setenv("CACHE_URL", f"redis://127.0.0.1:6379/12?key_prefix={prefix}")
+        config = reload_settings().CACHES["default"]
+        return import_string(config["BACKEND"])(config["LOCATION"], config)
+
+    a, b = cache("swstudio-a"), cache("swstudio-b")
+    key = f"shared-{secrets.token_hex(4)}"
+    a.set(key, "a", 30)
+    assert b.get(key) is None
+    b.set(key, "b", 30)
+    assert (a.get(key), b.get(key)) == ("a", "b")
+    a.delete(key)
+    b.delete(key)
