@@ -139,7 +139,10 @@ class NotificationSettingAdmin(admin.ModelAdmin):
 
 
 def step_choices():
-    return [(step.name, f"{step.class_name}") for step in workflow()]
+    return [
+        (step.name, f"{step.class_name} (batch size {step.default_batch_size:,} by default)")
+        for step in workflow()
+    ]
 
 
 class WorkflowOptionForm(forms.ModelForm):
@@ -168,6 +171,14 @@ class WorkflowOptionForm(forms.ModelForm):
 @admin.register(WorkflowOption)
 class WorkflowOptionAdmin(admin.ModelAdmin):
     form = WorkflowOptionForm
-    list_display = ["__str__", "enabled", "batch_size"]
+    list_display = ["__str__", "enabled", "batch"]
     list_filter = ["enabled"]
     fieldsets = [(None, {"fields": ["step", "enabled", "batch_size"]})]
+
+    @admin.display(description="Batch size", ordering="batch_size")
+    def batch(self, option):
+        if option.batch_size:
+            return f"{option.batch_size:,}"
+        defaults = {step.name: step.default_batch_size for step in workflow()}
+        default = defaults.get(option.step)
+        return "the step's default" if default is None else f"{default:,} (the step's default)"

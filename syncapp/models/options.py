@@ -209,10 +209,14 @@ class WorkflowOption(models.Model):
     enabled = models.BooleanField(
         default=True, help_text="Turn a step off to leave it out of every cycle."
     )
+    # Empty: the step's own default (5,000 for GetProspects, 1,000 for most steps: each
+    # step's `default_batch_size`), so a row made only to turn a step off or on keeps it.
     batch_size = models.PositiveIntegerField(
-        default=200,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Records per batch. Writes to Salesforce go 200 at a time whatever this is.",
+        help_text="Records per batch; leave empty for the step's own default (shown with the "
+        "step). Writes to Salesforce go 200 at a time whatever this is.",
     )
 
     class Meta:

@@ -160,6 +160,26 @@ def test_workflow_option_steps_come_from_the_workflow(admin_client_sw):
     assert WorkflowOption.objects.get().batch_size == 50
 
 
+def test_a_workflow_option_without_a_batch_size_keeps_the_steps_default(admin_client_sw):
+    """A row made only to turn a step on or off does not change its batch size: empty means
+    the step's own default, which the step's choice and the list show."""
+    response = admin_client_sw.get(reverse("admin:syncapp_workflowoption_add"))
+    labels = dict(response.context["adminform"].form.fields["step"].choices)
+    assert labels["Counting"] == "SWJobCounting (batch size 200 by default)"
+    response = admin_client_sw.post(
+        reverse("admin:syncapp_workflowoption_add"), {"step": "Counting", "enabled": ""}
+    )
+    assert response.status_code == 302
+    option = WorkflowOption.objects.get()
+    assert (option.enabled, option.batch_size) == (False, None)
+    WorkflowOption.objects.create(step="Second", batch_size=1500)
+    content = admin_client_sw.get(
+        reverse("admin:syncapp_workflowoption_changelist")
+    ).content.decode()
+    assert "200 (the step&#x27;s default)" in content
+    assert "1,500" in content
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [

@@ -131,6 +131,17 @@ def test_the_plan_follows_workflow_options(sync_on, job_queue):
     assert cycle.step("Counting")["batch_size"] == 50
 
 
+def test_a_workflow_option_without_a_batch_size_plans_the_steps_default(
+    sync_on, job_queue, monkeypatch
+):
+    from tests.steps import Counting
+
+    monkeypatch.setattr(Counting, "default_batch_size", 700)  # as GetProspects has 5,000
+    WorkflowOption.objects.create(step="Counting", enabled=True)
+    cycle = start_cycle(Trigger.WATCHER)
+    assert cycle.step("Counting")["batch_size"] == 700
+
+
 def test_error_messages_are_capped(sync_on, job_queue, settings):
     from syncapp.engine.steps import MAX_ERROR_LENGTH, MAX_ERRORS_KEPT, add_error, new_step_entry
     from tests.steps import Counting

@@ -92,7 +92,8 @@ def get_step(name):
 def plan(options, workflow_options):
     """The steps a cycle starting now runs, each with its batch size.
 
-    `workflow_options` maps step name to its WorkflowOption (missing: enabled, default size).
+    `workflow_options` maps step name to its WorkflowOption (missing: enabled; no batch size: the
+    step's own default).
     """
     planned = []
     for step in workflow():
@@ -101,7 +102,7 @@ def plan(options, workflow_options):
             continue
         if not step.applies(options):
             continue
-        planned.append((step, opt.batch_size if opt else step.default_batch_size))
+        planned.append((step, (opt and opt.batch_size) or step.default_batch_size))
     return planned
 
 
