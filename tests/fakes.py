@@ -442,10 +442,19 @@ class FakeSalesforce:
         self._call()
         if obj not in OBJECTS:
             raise ValueError(f"NOT_FOUND: {obj}")
-        return {"name": obj, "fields": [{"name": f} for f in SYSTEM + OBJECTS[obj]]}
+        return {
+            "name": obj,
+            "fields": [
+                {"name": f, "type": "double" if f.endswith("Score__c") else "string"}
+                for f in SYSTEM + OBJECTS[obj]
+            ],
+        }
+
+    def fields(self, obj):
+        return {f["name"]: f for f in self.describe(obj)["fields"]}
 
     def field_names(self, obj):
-        return {f["name"] for f in self.describe(obj)["fields"]}
+        return set(self.fields(obj))
 
 
 class FakeSalesWings:

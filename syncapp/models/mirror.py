@@ -207,6 +207,11 @@ class MappedObject(models.TextChoices):
     OPPORTUNITY = "Opportunity"
 
 
+# The describe types a score can be written into (Salesforce's Number, Percent and Currency
+# fields; `int` for a Number field of no decimal places).
+SCORE_FIELD_TYPES = ("double", "int", "percent", "currency")
+
+
 class FieldMapping(models.Model):
     score = models.ForeignKey(
         ScoreDefinition,
@@ -238,7 +243,7 @@ class FieldMapping(models.Model):
         from syncapp.engine import clients
 
         try:
-            names = clients.salesforce().field_names(self.object)
+            fields = clients.salesforce().fields(self.object)
         except Exception as exc:  # the org is unreachable or refused: say so on the field
             raise ValidationError(
                 {
@@ -246,9 +251,26 @@ class FieldMapping(models.Model):
                     f"{exc}). Try again when Salesforce is reachable."
                 }
             ) from exc
-        if self.field not in names:
+        described = fields.get(self.field)
+        if described is None:
             raise ValidationError(
                 {"field": f"The org's {self.object} has no field named {self.field}."}
+            )
+        kind = described.get("type")
+        if kind not in SCORE_FIELD_TYPES:
+            # A score written into a text field would overwrite it (a Lead's LastName, say).
+            raise ValidationError(
+                {
+                    "field": f"{self.object}.{self.field} is a {kind or 'untyped'} field: a "
+                    "score needs a number field (double, int, percent or currency)."
+                }
+            )
+        if described.get("updateable") is False:
+            raise ValidationError(
+                {
+                    "field": f"{self.object}.{self.field} is read-only in the org: the sync cannot "
+                    "write it."
+                }
             )
 
     @classmethod

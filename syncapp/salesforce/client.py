@@ -394,7 +394,11 @@ class SalesforceClient:
         return self._describes[object_name]
 
     def field_names(self, object_name):
-        return {f["name"] for f in self.describe(object_name)["fields"] if "name" in f}
+        return set(self.fields(object_name))
+
+    def fields(self, object_name):
+        """{API name: the field's describe} of the object."""
+        return {f["name"]: f for f in self.describe(object_name)["fields"] if "name" in f}
 
     def limits(self):
         result = self._rest("Salesforce limits", "limits/")

@@ -24,6 +24,7 @@ def test_an_administrator_maps_a_score_to_a_field(admin_client_sw):
     ("data", "field", "message"),
     [
         ({"object": "Lead", "field": "Nope__c"}, "field", "has no field named Nope__c"),
+        ({"object": "Lead", "field": "LastName"}, "field", "Lead.LastName is a string field"),
         ({"object": "Case", "field": "SW_Engagement_Score__c"}, "object", "valid choice"),
         ({"object": "Lead", "field": ""}, "field", "This field is required"),
     ],
@@ -40,7 +41,7 @@ def test_an_unreachable_org_is_a_message_on_the_field(admin_client_sw, network):
     def down(obj):
         raise ConnectionError("connection refused")
 
-    network.sf.field_names = down
+    network.sf.fields = down
     score = ScoreDefinitionFactory(backend_id="fit")
     response = admin_client_sw.post(
         reverse(ADD), {"score": score.pk, "object": "Lead", "field": "SW_Fit_Score__c"}

@@ -25,11 +25,35 @@ def test_a_mapping_to_a_field_the_org_does_not_have_is_refused_on_the_field():
     assert exc.value.message_dict["field"] == ["The org's Lead has no field named Nope__c."]
 
 
+@pytest.mark.parametrize(
+    ("describe", "message"),
+    [
+        (
+            {"name": "LastName", "type": "string"},
+            "Lead.LastName is a string field: a score needs a number field (double, int, "
+            "percent or currency).",
+        ),
+        (
+            {"name": "LastName", "type": "double", "updateable": False},
+            "Lead.LastName is read-only in the org: the sync cannot write it.",
+        ),
+    ],
+)
+def test_a_mapping_to_a_field_a_score_cannot_go_into_is_refused(network, describe, message):
+    network.sf.fields = lambda obj: {"LastName": describe}
+    mapping = FieldMapping(
+        score=ScoreDefinitionFactory(backend_id="fit"), object="Lead", field="LastName"
+    )
+    with pytest.raises(ValidationError) as exc:
+        mapping.full_clean()
+    assert exc.value.message_dict["field"] == [message]
+
+
 def test_an_unreachable_org_is_a_clear_field_error(network):
     def down(obj):
         raise ConnectionError("connection refused")
 
-    network.sf.field_names = down
+    network.sf.fields = down
     mapping = FieldMapping(
         score=ScoreDefinitionFactory(backend_id="fit"), object="Lead", field="SW_Fit_Score__c"
     )

@@ -64,6 +64,21 @@ def test_paging_counts_and_describe(sandbox):
     assert {"SW_Tags__c", "SW_Prospect_Id__c", "Email"} <= client.field_names("Lead")
 
 
+@pytest.mark.real_clients
+def test_a_score_mapping_is_checked_against_the_sandboxs_describe(sandbox):
+    """Through the real client and the org stand-in: a Number field is taken, a text field
+    (a Lead's LastName) is refused, so no score is ever written over a name."""
+    from django.core.exceptions import ValidationError
+
+    from syncapp.models import FieldMapping
+    from tests.factories import ScoreDefinitionFactory
+
+    score = ScoreDefinitionFactory(backend_id="engagement")
+    FieldMapping(score=score, object="Lead", field="SW_Engagement_Score__c").full_clean()
+    with pytest.raises(ValidationError, match="Lead.LastName is a string field"):
+        FieldMapping(score=score, object="Lead", field="LastName").full_clean()
+
+
 def test_query_in_finds_the_same_records_in_chunks(sandbox):
     client = get_client()
     leads = [r for r in client.query("SELECT Id, Email FROM Lead") if r["Email"]]
