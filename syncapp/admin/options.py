@@ -156,6 +156,17 @@ class WorkflowOptionForm(forms.ModelForm):
         model = WorkflowOption
         fields = ["step", "enabled", "batch_size"]
 
+    def clean(self):
+        data = super().clean()
+        step = next((s for s in workflow() if s.name == data.get("step")), None)
+        if step is not None and step.required and not data.get("enabled"):
+            self.add_error(
+                "enabled",
+                f"{step.class_name} runs in every cycle (the Finalizer and the Enqueuer close "
+                "it and schedule the next): it cannot be turned off.",
+            )
+        return data
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         known = {value for value, _ in step_choices()}

@@ -243,9 +243,16 @@ def finish_step(job_id, ctx):
             cycle.save(update_fields=["steps"])
             queue_next(cycle, state)
         else:
-            # Normally the Enqueuer closed the cycle; this covers a workflow without one.
+            # Normally the Enqueuer closed the cycle; this covers a workflow without one, and an
+            # Enqueuer that failed (no Runner is scheduled then: the Watcher restarts the sync).
             if cycle.is_in_progress:
-                cycle.close(now)
+                note = ""
+                if status == StepStatus.FAILED:
+                    note = (
+                        f"{job.step} failed, so no Runner was scheduled: the Watcher restarts "
+                        "the sync at its next run."
+                    )
+                cycle.close(now, note=note)
             cycle.save()
     return status
 

@@ -2,8 +2,30 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, MinValueValidator, URLValidator
+from django.core.validators import (
+    EmailValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    URLValidator,
+)
 from django.db import models
+
+
+class BoundedCountField(models.PositiveIntegerField):
+    """A count between the bounds its validators set, which its form field takes too: -1 is
+    refused with the same "at least 1" as 0 (not Django's "at least 0" first), and a value
+    past the upper bound before it reaches the date arithmetic (a Sync Gap of 10^10 minutes
+    once failed the Enqueuer's `now + gap`)."""
+
+    def formfield(self, **kwargs):
+        lows = [v.limit_value for v in self.validators if isinstance(v, MinValueValidator)]
+        highs = [v.limit_value for v in self.validators if isinstance(v, MaxValueValidator)]
+        bounds = {}
+        if lows:
+            bounds["min_value"] = max(lows)
+        if highs:
+            bounds["max_value"] = min(highs)
+        return super().formfield(**{**bounds, **kwargs})
 
 
 class SingletonModel(models.Model):
@@ -23,17 +45,18 @@ class SingletonModel(models.Model):
 
 
 class StudioOptions(SingletonModel):
-    sync_gap_minutes = models.PositiveIntegerField(
+    sync_gap_minutes = BoundedCountField(
         "Sync Gap (mins.)",
         default=5,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
         help_text="Minutes between the end of one synchronization cycle and the start of the "
-        "next (the SalesWings Studio : Runner fires this long after each cycle).",
+        "next (the SalesWings Studio : Runner fires this long after each cycle): 1 to 10,080, "
+        "a week.",
     )
-    apex_jobs_threshold = models.PositiveIntegerField(
+    apex_jobs_threshold = BoundedCountField(
         "Apex Jobs Number Threshold",
         default=100,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
         help_text="How many SW Apex Job records (one per cycle) to keep. The Watcher deletes "
         "the oldest ones beyond this number every hour.",
     )
@@ -89,14 +112,14 @@ class StudioOptions(SingletonModel):
         editable=False,
         help_text="When the last requested Full Synchronization was carried out.",
     )
-    max_sync_attempts = models.PositiveIntegerField(
+    max_sync_attempts = BoundedCountField(
         "Maximum sync attempts",
         default=5,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="How many cycles in a row may fail to write a prospect to its Lead or "
         "Contact before it is given up (a Full Synchronization tries it again).",
     )
-    api_call_reserve = models.PositiveIntegerField(
+    api_call_reserve = BoundedCountField(
         "Daily API call reserve",
         default=1000,
         help_text="A cycle does not start while the org has fewer daily API calls left than "
@@ -172,10 +195,10 @@ class NotificationSetting(models.Model):
         validators=[validate_email_list],
         help_text="More recipients, separated by commas.",
     )
-    threshold_minutes = models.PositiveIntegerField(
+    threshold_minutes = BoundedCountField(
         "minutes without a completed cycle",
         default=180,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(30 * 24 * 60)],
         help_text="Alert when no cycle has completed for this many minutes while the sync is "
         "on. One e-mail when it happens and one when the sync recovers.",
     )
@@ -211,10 +234,10 @@ class WorkflowOption(models.Model):
     )
     # Empty: the step's own default (5,000 for GetProspects, 1,000 for most steps: each
     # step's `default_batch_size`), so a row made only to turn a step off or on keeps it.
-    batch_size = models.PositiveIntegerField(
+    batch_size = BoundedCountField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(50_000)],
         help_text="Records per batch; leave empty for the step's own default (shown with the "
         "step). Writes to Salesforce go 200 at a time whatever this is.",
     )

@@ -165,6 +165,12 @@ class SWApexJob(models.Model):
         """Give the cycle its final status from its steps' statuses."""
         counted = [s for s in self.steps if s.get("counts_toward_status", True)] or self.steps
         self.status = cycle_status(s["status"] for s in counted)
+        if self.status == CycleStatus.COMPLETED and any(
+            s["status"] == StepStatus.FAILED for s in self.steps
+        ):
+            # A wrap-up step (Finalizer, Enqueuer) that failed: the data steps completed, but
+            # the cycle did not.
+            self.status = CycleStatus.PARTIALLY_COMPLETED
         if self.start_time is None:
             self.start_time = now
         self.end_time = now

@@ -78,8 +78,14 @@ def test_an_administrator_saves_options(admin_client_sw):
     ("overrides", "field", "message"),
     [
         ({"sync_gap_minutes": "0"}, "sync_gap_minutes", "greater than or equal to 1"),
+        ({"sync_gap_minutes": "-1"}, "sync_gap_minutes", "greater than or equal to 1"),
         ({"sync_gap_minutes": "soon"}, "sync_gap_minutes", "Enter a whole number"),
-        ({"apex_jobs_threshold": "-3"}, "apex_jobs_threshold", "greater than or equal to"),
+        # A week at most: 10^10 minutes was saved, then failed the Enqueuer's `now + gap`.
+        ({"sync_gap_minutes": "10081"}, "sync_gap_minutes", "less than or equal to 10080"),
+        ({"sync_gap_minutes": "10000000000"}, "sync_gap_minutes", "less than or equal to 10080"),
+        ({"apex_jobs_threshold": "-3"}, "apex_jobs_threshold", "greater than or equal to 1"),
+        ({"apex_jobs_threshold": "100001"}, "apex_jobs_threshold", "less than or equal to"),
+        ({"max_sync_attempts": "101"}, "max_sync_attempts", "less than or equal to 100"),
         ({"api_endpoint": "not a url"}, "api_endpoint", "Enter a valid URL"),
         ({"api_endpoint": "ftp://example.com"}, "api_endpoint", "Enter a valid URL"),
         ({"max_sync_attempts": "0"}, "max_sync_attempts", "greater than or equal to 1"),
@@ -124,6 +130,7 @@ def test_an_administrator_adds_a_rule(admin_client_sw, admin_user):
         ({"emails": ""}, "emails", "at least one recipient"),
         ({"emails": "ops@example.com, not-an-address"}, "emails", "not a valid e-mail"),
         ({"threshold_minutes": "0"}, "threshold_minutes", "greater than or equal to 1"),
+        ({"threshold_minutes": "43201"}, "threshold_minutes", "less than or equal to 43200"),
         ({"name": ""}, "name", "This field is required"),
     ],
 )
@@ -185,7 +192,12 @@ def test_a_workflow_option_without_a_batch_size_keeps_the_steps_default(admin_cl
     [
         ({"step": "NoSuchStep", "batch_size": "50"}, "step", "Select a valid choice"),
         ({"step": "Counting", "batch_size": "0"}, "batch_size", "greater than or equal to 1"),
+        ({"step": "Counting", "batch_size": "-5"}, "batch_size", "greater than or equal to 1"),
+        ({"step": "Counting", "batch_size": "50001"}, "batch_size", "less than or equal to"),
         ({"step": "Second", "batch_size": "50"}, "step", "already exists"),
+        # Without the Enqueuer no Runner is scheduled: the sync would wait for the Watcher.
+        ({"step": "Enqueuer", "enabled": ""}, "enabled", "SWJobEnqueuer runs in every cycle"),
+        ({"step": "Finalizer", "enabled": ""}, "enabled", "cannot be turned off"),
     ],
 )
 def test_bad_workflow_options_are_refused_on_the_field(admin_client_sw, data, field, message):

@@ -126,6 +126,8 @@ def test_a_cycle_whose_data_steps_all_fail_is_failed(sync_on, job_queue, setting
 def test_the_plan_follows_workflow_options(sync_on, job_queue):
     WorkflowOption.objects.create(step="Second", enabled=False)
     WorkflowOption.objects.create(step="Counting", batch_size=50)
+    # Saved before the form refused it: the steps every cycle needs run all the same.
+    WorkflowOption.objects.create(step="Enqueuer", enabled=False)
     cycle = start_cycle(Trigger.WATCHER)
     assert [s["name"] for s in cycle.steps] == ["Counting", "Finalizer", "Enqueuer"]
     assert cycle.step("Counting")["batch_size"] == 50
@@ -140,6 +142,25 @@ def test_a_workflow_option_without_a_batch_size_plans_the_steps_default(
     WorkflowOption.objects.create(step="Counting", enabled=True)
     cycle = start_cycle(Trigger.WATCHER)
     assert cycle.step("Counting")["batch_size"] == 700
+
+
+def test_an_enqueuer_that_fails_leaves_no_completed_cycle(sync_on, job_queue, monkeypatch):
+    """The Enqueuer could not schedule the Runner (a Sync Gap past what a date holds did
+    that once): the cycle is not Completed, and its note says what happens next."""
+    from syncapp.engine import scheduling
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(scheduling, "schedule_runner", overflow)
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.run_all()
+    cycle.refresh_from_db()
+    assert cycle.step("Counting")["status"] == StepStatus.COMPLETED
+    assert cycle.step("Enqueuer")["status"] == StepStatus.FAILED
+    assert cycle.status == CycleStatus.PARTIALLY_COMPLETED
+    assert "Enqueuer failed, so no Runner was scheduled" in cycle.note
+    assert not Schedule.objects.filter(name=RUNNER_NAME).exists()
 
 
 def test_error_messages_are_capped(sync_on, job_queue, settings):

@@ -41,6 +41,9 @@ class Step:
     # The wrap-up steps (Finalizer, Enqueuer) do bookkeeping; a cycle whose data steps all
     # failed is Failed even though its bookkeeping worked.
     counts_toward_status = True
+    # Steps every cycle needs (the Finalizer, the Enqueuer that closes the cycle and schedules
+    # the next): a Workflow Option cannot turn them off.
+    required = False
     # Steps next to each other in a cycle's plan with the same group run side by side, each
     # its own async job (on as many workers as are free); the step after them is queued when
     # the last of them ends. Empty: the step runs alone. Decided when the cycle is planned
@@ -98,7 +101,7 @@ def plan(options, workflow_options):
     planned = []
     for step in workflow():
         opt = workflow_options.get(step.name)
-        if opt is not None and not opt.enabled:
+        if opt is not None and not opt.enabled and not step.required:
             continue
         if not step.applies(options):
             continue

@@ -28,6 +28,7 @@ class Finalizer(Step):
 
     name = "Finalizer"
     counts_toward_status = False
+    required = True
 
     def run(self, ctx):
         with ctx.batch() as batch:
@@ -64,6 +65,7 @@ class Enqueuer(Step):
 
     name = "Enqueuer"
     counts_toward_status = False
+    required = True
 
     def run(self, ctx):
         from syncapp.engine.cycle import close_cycle
