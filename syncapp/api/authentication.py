@@ -13,6 +13,19 @@ class TokenAuthentication(authentication.TokenAuthentication):
     like `Token \\x00` is a 500 there instead of a 401.
     """
 
+    def authenticate(self, request):
+        """`Authorization: Token <key>`, or `Bearer <key>` (what many monitoring tools send)."""
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != b"bearer":
+            return super().authenticate(request)
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: Bearer <key>.")
+        try:
+            key = parts[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        return self.authenticate_credentials(key)
+
     def authenticate_credentials(self, key):
         if not TOKEN_FORMAT.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid token.")

@@ -38,6 +38,18 @@ class PayloadTooLarge(exceptions.APIException):
     default_detail = "The request body is too large."
 
 
+class LengthRequired(exceptions.APIException):
+    """A body sent without a Content-Length (chunked): the WSGI server hands the app none of it,
+    so it cannot be checked, and is refused rather than taken as empty."""
+
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_code = "length_required"
+    default_detail = (
+        "Send the request with a Content-Length (a chunked body is not read). These endpoints "
+        "take no body: send none, or `{}`."
+    )
+
+
 class BadRequest(exceptions.APIException):
     """A 400 with a code of our own (DRF's ValidationError always says `invalid`)."""
 

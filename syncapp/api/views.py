@@ -1,8 +1,8 @@
 """The Sync/v1 endpoints: thin shells over `syncapp.engine.control`.
 
 Every request goes through the same gate, in this order: the method (405), authentication
-(401), the role (403), the POST rate limit (429), then the query string and body (400, 413,
-415). Only then does anything change, so a bad request never changes state.
+(401), the role (403), the POST rate limit (429), then the query string and body (400, 411,
+413, 415). Only then does anything change, so a bad request never changes state.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from syncapp.engine import control
 
-from .exceptions import BadRequest, PayloadTooLarge, SyncRunningError
+from .exceptions import BadRequest, LengthRequired, PayloadTooLarge, SyncRunningError
 from .permissions import IsSWStudioAdministrator, IsSWStudioViewer
 from .serializers import ErrorSerializer, SyncStatusSerializer, parse_flag
 from .throttling import SyncPostThrottle
@@ -36,6 +36,7 @@ COMMON_ERRORS = {
     401: _error("No or invalid credentials (`not_authenticated`, `authentication_failed`)."),
     403: _error("Authenticated, but without the role this endpoint needs."),
     405: _error("Wrong HTTP method."),
+    411: _error("A chunked body (no Content-Length): refused, not read as empty."),
     413: _error("Request body over 1 KiB."),
     415: _error("A body that is not JSON."),
 }
@@ -57,6 +58,16 @@ class SyncAPIView(APIView):
         method = request.method.lower()
         if method not in self.http_method_names or not hasattr(self, method):
             raise exceptions.MethodNotAllowed(request.method)
+        # DRF answers an unknown ?format= with a bare 404 ("Not found.") from its content
+        # negotiation: name the parameter instead.
+        formats = [r.format for r in self.get_renderers()]
+        asked = request.query_params.get("format")
+        if asked is not None and asked not in formats:
+            raise BadRequest(
+                f"format must be {' or '.join(formats)}, not {asked!r}.",
+                "invalid_parameter",
+                parameter="format",
+            )
         super().initial(request, *args, **kwargs)
         self.check_query_string(request)
         self.check_body(request)
@@ -65,7 +76,7 @@ class SyncAPIView(APIView):
         allowed = self.query_parameters | COMMON_QUERY_PARAMETERS
         for name, values in request.query_params.lists():
             if name not in allowed:
-                expected = ", ".join(sorted(self.query_parameters)) or "none"
+                expected = ", ".join(sorted(allowed))
                 raise BadRequest(
                     f"Unknown query parameter {name!r}. This endpoint takes: {expected}.",
                     "unknown_parameter",
@@ -79,6 +90,8 @@ class SyncAPIView(APIView):
                 )
 
     def check_body(self, request):
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            raise LengthRequired()
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)

@@ -95,6 +95,35 @@ def test_a_non_numeric_content_length_is_400(admin_client):
 
 
 @pytest.mark.parametrize("url", POSTS + ["/Sync/v1/GetSyncStatus"])
+@pytest.mark.parametrize("body", ["{bad", "", "x" * 20_000])
+def test_a_chunked_body_is_411_not_read_as_empty(admin_client, url, body):
+    """The WSGI server hands the app no chunked body (no Content-Length): refused, not taken
+    for an empty one (which let `{bad` through as a 200, and the action ran)."""
+    method = "GET" if url.endswith("Status") else "POST"
+    response = admin_client.generic(
+        method, url, body, content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
+    )
+    assert_error(response, 411, "length_required")
+
+
+@pytest.mark.parametrize("url", POSTS + ["/Sync/v1/GetSyncStatus"])
+@pytest.mark.parametrize("value", ["xml", "", "JSON"])
+def test_an_unknown_format_is_400_naming_it(admin_client, url, value):
+    method = "get" if url.endswith("Status") else "post"
+    response = getattr(admin_client, method)(f"{url}?format={value}")
+    error = assert_error(response, 400, "invalid_parameter")
+    assert error["parameter"] == "format"
+    assert "format must be json or api" in error["message"]
+
+
+def test_an_unknown_parameter_names_what_the_endpoint_takes(admin_client):
+    error = assert_error(admin_client.get("/Sync/v1/GetSyncStatus?foo=1"), 400, "unknown_parameter")
+    assert error["message"] == "Unknown query parameter 'foo'. This endpoint takes: format."
+    error = assert_error(admin_client.post("/Sync/v1/RestartSync?foo=1"), 400, "unknown_parameter")
+    assert error["message"].endswith("This endpoint takes: force, format.")
+
+
+@pytest.mark.parametrize("url", POSTS + ["/Sync/v1/GetSyncStatus"])
 @pytest.mark.parametrize("query", ["forse=true", "user=admin", "x", "force%00=true"])
 def test_unknown_query_parameters_are_400(admin_client, url, query):
     method = "get" if url.endswith("Status") else "post"

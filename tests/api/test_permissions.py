@@ -75,3 +75,13 @@ def test_a_superuser_without_the_group_is_an_administrator(db):
 
     root = UserFactory(username="root", is_superuser=True, is_staff=True)
     assert token_client(root).post("/Sync/v1/TurnSyncOn").status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Bearer", "bearer"])
+def test_the_token_goes_with_either_scheme(viewer_user, scheme):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {Token.objects.create(user=viewer_user).key}")
+    assert client.get("/Sync/v1/GetSyncStatus").status_code == 200
