@@ -78,8 +78,11 @@ INSTALLED_APPS = [
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
-# Where the sandbox is served (the web server of this app in the embedded configuration).
-SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000")
+# Where the sandbox is served (the web server of this app in the embedded configuration): on
+# PORT, as scripts/start serves it, so `PORT=8001 manage.py runwatcher` finds it too.
+SANDBOX_BASE_URL = env.str(
+    "SANDBOX_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -74,3 +74,13 @@ def test_two_deployments_with_their_own_key_prefix_share_one_redis_database(
     assert (a.get(key), b.get(key)) == ("a", "b")
     a.delete(key)
     b.delete(key)
+
+
+def test_the_sandbox_is_looked_for_on_port(monkeypatch, reload_settings):
+    """`PORT=8001 scripts/start` serves the sandbox there; manage.py commands given the same
+    PORT find it (they went to 8000 and failed the cycle they started)."""
+    monkeypatch.delenv("SANDBOX_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "8001")
+    assert reload_settings().SANDBOX_BASE_URL == "http://127.0.0.1:8001"
+    monkeypatch.setenv("SANDBOX_BASE_URL", "http://sandbox.internal:9000")
+    assert reload_settings().SANDBOX_BASE_URL == "http://sandbox.internal:9000"
