@@ -1,5 +1,7 @@
 """Settings records: Studio Options (one), Notification Settings (many), Workflow Options."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -176,7 +178,9 @@ def validate_email_list(value):
 
 
 def split_emails(value):
-    return [part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip()]
+    """The addresses of a list separated by commas, semicolons, spaces or new lines (an
+    address holds none of them)."""
+    return [part for part in re.split(r"[,;\s]+", value or "") if part]
 
 
 class NotificationSetting(models.Model):
@@ -193,7 +197,7 @@ class NotificationSetting(models.Model):
         "other e-mail addresses",
         blank=True,
         validators=[validate_email_list],
-        help_text="More recipients, separated by commas.",
+        help_text="More recipients, separated by commas, semicolons or new lines.",
     )
     threshold_minutes = BoundedCountField(
         "minutes without a completed cycle",

@@ -125,6 +125,22 @@ def test_an_administrator_adds_a_rule(admin_client_sw, admin_user):
 
 
 @pytest.mark.parametrize(
+    "emails",
+    [
+        "a@example.com, b@example.com",
+        "a@example.com\nb@example.com",
+        "a@example.com; b@example.com ",
+    ],
+)
+def test_recipients_may_be_separated_by_commas_semicolons_or_new_lines(admin_client_sw, emails):
+    response = admin_client_sw.post(
+        reverse("admin:syncapp_notificationsetting_add"), _rule_data(emails=emails)
+    )
+    assert response.status_code == 302
+    assert NotificationSetting.objects.get().recipients() == ["a@example.com", "b@example.com"]
+
+
+@pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
         ({"emails": ""}, "emails", "at least one recipient"),
