@@ -7,7 +7,7 @@ Every state change goes through `syncapp.engine.control` or a named model method
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -236,12 +236,12 @@ def delete_data(request, dataset):
         try:
             deleted = control.delete_data(dataset)
         except control.DataDeletionRefused as exc:
-            messages.error(request, f"Nothing more was deleted: {exc}")
+            messages.error(request, str(exc))
         else:
             messages.success(request, f"Deleted {deleted} records: {known[dataset]}.")
         return HttpResponseRedirect(_setup_url() + "#data")
     if request.method != "GET":
-        return HttpResponseRedirect(_setup_url() + "#data")
+        return HttpResponseNotAllowed(["GET", "POST"])
     return TemplateResponse(
         request,
         "admin/setup/delete_data.html",

@@ -321,25 +321,37 @@ def delete_data(dataset):
     running = SWApexJob.objects.in_progress().order_by("-id").first()
     if running:
         raise DataDeletionRefused(
-            f"A synchronization cycle ({running.name}) is running; try again when it is over."
+            f"Nothing was deleted: a synchronization cycle ({running.name}) is running; try "
+            "again when it is over."
         )
     if StudioOptions.load().activity_sync:
         raise DataDeletionRefused(
-            "SW Activity Data is on: switch it off first, or the next cycle creates them again."
+            "Nothing was deleted: SW Activity Data is on. Switch it off first, or the next "
+            "cycle creates them again."
         )
+    from syncapp.salesforce import SalesforceError
+
     sf = clients.salesforce()
     deleted = 0
-    ids = [r["Id"] for r in sf.query("SELECT Id FROM SW_Activity__c")]
     failures = []
-    for chunk in chunked(ids, 200):
-        for result in sf.delete(chunk):
-            if result.success:
-                deleted += 1
-            else:
-                failures.append(f"{result.id}: {'; '.join(result.errors)}")
+    try:
+        ids = [r["Id"] for r in sf.query("SELECT Id FROM SW_Activity__c")]
+        for chunk in chunked(ids, 200):
+            for result in sf.delete(chunk):
+                if result.success:
+                    deleted += 1
+                else:
+                    failures.append(f"{result.id}: {'; '.join(result.errors)}")
+    except SalesforceError as exc:
+        # The org refused or could not be reached (its limit, an outage): what went is counted,
+        # the local activities stay until the org's are gone, and deleting again goes on.
+        raise DataDeletionRefused(
+            f"{deleted} records deleted in Salesforce, then it refused: {exc}. Nothing else was "
+            "deleted; delete again to go on."
+        ) from exc
     deleted += Activity.objects.all().delete()[0]
     if failures:
         raise DataDeletionRefused(
-            f"{deleted} records deleted, {len(failures)} could not be: {'; '.join(failures[:5])}"
+            f"{deleted} records deleted; {len(failures)} could not be: {'; '.join(failures[:5])}"
         )
     return deleted

@@ -69,3 +69,18 @@ def test_only_administrators_delete(viewer_client, outsider_client, activities_s
 
 def test_an_unknown_data_set_is_not_found(admin_client_sw):
     assert admin_client_sw.post(reverse(DELETE, args=["everything"])).status_code == 404
+
+
+def test_an_org_that_refuses_is_a_message_not_a_500(admin_client_sw, activities_synced):
+    activities_synced.sf.limit_left = 0
+    response = admin_client_sw.post(reverse(DELETE, args=["activities"]), follow=True)
+    assert response.status_code == 200
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "0 records deleted in Salesforce, then it refused" in text
+    assert Activity.objects.count() == 3
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_other_methods_are_405(admin_client_sw, method):
+    response = getattr(admin_client_sw, method)(reverse(DELETE, args=["activities"]))
+    assert response.status_code == 405

@@ -44,8 +44,25 @@ def test_refused_while_activity_sync_is_on(activities_synced):
     options = StudioOptions.load()
     options.activity_sync = True
     options.save()
-    with pytest.raises(control.DataDeletionRefused, match="switch it off"):
+    with pytest.raises(control.DataDeletionRefused, match="Switch it off"):
         control.delete_data("activities")
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"), [("limit_left", "Limit exceeded"), ("transient", "UNABLE_TO_LOCK_ROW")]
+)
+def test_an_org_that_refuses_is_a_refusal_and_keeps_the_local_activities(
+    activities_synced, fault, message
+):
+    """The org's daily limit used up, or an error that outlasted the retries: a message (the
+    Setup page shows it), not a crash; nothing local goes before the org's records."""
+    setattr(activities_synced.sf, fault, 0 if fault == "limit_left" else 99)
+    with pytest.raises(control.DataDeletionRefused, match=message) as exc:
+        control.delete_data("activities")
+    assert str(exc.value).startswith("0 records deleted in Salesforce, then it refused")
+    assert Activity.objects.count() == 3
+    setattr(activities_synced.sf, fault, None if fault == "limit_left" else 0)
+    assert control.delete_data("activities") == 6  # deleting again goes on
 
 
 def test_unknown_data_set(db):
