@@ -190,6 +190,37 @@ def test_full_synchronization_is_cleared_by_the_finalizer(sync_on, job_queue):
     assert cycle.step("Finalizer")["metrics"]["examined"] == 60
 
 
+def test_a_full_synchronization_whose_steps_failed_stays_requested(sync_on, job_queue, settings):
+    """A backend that failed GetProspects (or an org out of API calls) did not carry the Full
+    Synchronization out: the request stays for the next cycle, and the Finalizer says so."""
+    settings.SWSTUDIO_WORKFLOW = [
+        "tests.steps.Counting",
+        "tests.steps.Crashing",
+        "tests.steps.Finalizer",
+        "tests.steps.Enqueuer",
+    ]
+    options = StudioOptions.load()
+    options.full_sync_requested = True
+    options.full_sync_requested_at = timezone.now()
+    options.save()
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.run_all()
+    options.refresh_from_db()
+    assert (options.full_sync_requested, options.full_sync_consumed_at) == (True, None)
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.PARTIALLY_COMPLETED
+    (message,) = cycle.step("Finalizer")["errors"]
+    assert message == (
+        "The Full Synchronization stays requested: Crashing failed, so the next cycle runs it "
+        "again."
+    )
+    settings.SWSTUDIO_WORKFLOW = BASIC
+    cycle = start_cycle(Trigger.RUNNER)
+    assert cycle.full_sync
+    job_queue.run_all()
+    assert StudioOptions.load().full_sync_requested is False
+
+
 def test_a_full_sync_requested_during_the_cycle_waits_for_the_next(sync_on, job_queue):
     options = StudioOptions.load()
     options.full_sync_requested = True

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from syncapp.engine.statuses import StepStatus
 from syncapp.engine.steps import Step
 from syncapp.models import StudioOptions, SWApexJob
 
@@ -33,7 +34,19 @@ class Finalizer(Step):
     def run(self, ctx):
         with ctx.batch() as batch:
             cycle = SWApexJob.objects.get(pk=ctx.cycle.pk)
-            if cycle.full_sync:
+            failed = [
+                s["name"]
+                for s in cycle.steps
+                if s.get("counts_toward_status", True) and s["status"] == StepStatus.FAILED
+            ]
+            if cycle.full_sync and failed:
+                # Not carried out: the next cycle is a Full Synchronization again (a backend
+                # that failed GetProspects, an org out of API calls, ...).
+                ctx.error(
+                    f"The Full Synchronization stays requested: {', '.join(failed)} failed, so "
+                    "the next cycle runs it again."
+                )
+            elif cycle.full_sync:
                 now = timezone.now()
                 with transaction.atomic():
                     options = StudioOptions.objects.select_for_update().get(pk=1)
