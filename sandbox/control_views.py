@@ -5,6 +5,7 @@ Open to anyone who can reach the sandbox: it is a local stand-in, never deployed
 """
 
 import json
+import math
 import socket
 
 from django.core.exceptions import ValidationError
@@ -48,6 +49,18 @@ DEFAULTS = {
 }
 
 
+# Upper bounds of the numeric settings, beyond what their columns hold: a latency of 10^12 ms
+# would hang every call, a churn of 10^9 prospects the stand-in.
+MAXIMA = {
+    "latency_ms": 60_000,
+    "sw_latency_ms": 60_000,
+    "session_expiry_calls": 10**9,
+    "daily_api_limit": 10**9,
+    "churn_interval_seconds": 86_400,
+    "churn_size": 100_000,
+}
+
+
 def _error(status, code, message, **extra):
     return JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
 
@@ -72,6 +85,10 @@ def apply_faults(cfg, changes):
                     name != "auto_churn" and isinstance(value, bool)
                 ):
                     raise ValidationError({name: ["Wrong type."]})
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValidationError({name: ["Must be a finite number."]})
+                if name in MAXIMA and value > MAXIMA[name]:
+                    raise ValidationError({name: [f"At most {MAXIMA[name]}."]})
                 if field.get_internal_type() == "PositiveIntegerField" or (
                     field.get_internal_type() == "PositiveSmallIntegerField"
                 ):

@@ -97,3 +97,27 @@ def test_command_faults_and_stats():
     with pytest.raises(CommandError):
         call_command("sandbox", "faults", "--set", '{"lock_row_rate": 7}')
     call_command("sandbox", "stats", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["seed", "--prospects", "-5"], "a whole number from 0 to 1,000,000, not '-5'"),
+        # 10^8 grew memory by ~70 MB/s until it was killed.
+        (["seed", "--prospects", "100000000"], "from 0 to 1,000,000, not '100000000'"),
+        (["seed", "--match-share", "2"], "a share from 0 to 1, not '2'"),
+        (["seed", "--base-time", "9999-12-31T23:00:00+00:00"], "from 2000 to 2100, not 9999"),
+        (["seed", "--base-time", "0001-01-01T00:00:00"], "from 2000 to 2100, not 0001"),
+        # As POST /sandbox/control/churn?size= takes it (0 created a prospect; 100,000 merged
+        # nearly the whole world).
+        (["churn", "--size", "0"], "a whole number from 1 to 100,000, not '0'"),
+        (["churn", "--size", "100001"], "from 1 to 100,000, not '100001'"),
+        (["faults", "--set", '{"lock_row_rate": NaN}'], "Must be a finite number"),
+    ],
+)
+def test_the_command_refuses_bad_values_with_a_message(args, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call_command("sandbox", *args, stdout=io.StringIO())
+    assert not SwProspect.objects.exists()

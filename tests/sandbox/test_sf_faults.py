@@ -97,6 +97,13 @@ CONTROL_ENDPOINT_REFUSES_BAD_INPUT_CASES = [
     '{"validation_rules": [{"emailPattern": 5}]}',
     '{"validation_rules": "all"}',
     '{"daily_api_limit": null}',
+    # NaN and Infinity (Python's JSON reads them): a 500 before, and a NOT NULL traceback
+    # from `manage.py sandbox faults`.
+    '{"lock_row_rate": NaN}',
+    '{"daily_api_limit": NaN}',
+    '{"server_error_rate": Infinity}',
+    '{"latency_ms": 1e12}',
+    '{"churn_size": 100001}',
     "[1, 2]",
     "{nope",
 ]

@@ -1,5 +1,6 @@
 """`manage.py sandbox seed|churn|stats|faults|reset-counters|credentials`."""
 
+import argparse
 import datetime as dt
 import json
 import time
@@ -11,19 +12,37 @@ from django.utils import timezone
 
 from sandbox import churn, control_views, runtime, seed
 
+# A world of a million prospects takes some GB to seed (275 MiB at 100,000): beyond that a
+# typo (10^8) would fill the machine's memory before anything is written.
+MAX_RECORDS = 1_000_000
+
 
 def _share(value):
-    v = float(value)
-    if not 0 <= v <= 1:
-        raise ValueError(value)
+    try:
+        v = float(value)
+    except ValueError:
+        v = None
+    if v is None or not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"a share from 0 to 1, not {value!r}")
     return v
 
 
-def _count(value):
-    v = int(value)
-    if v < 0:
-        raise ValueError(value)
-    return v
+def _bounded(low, high):
+    def parse(value):
+        try:
+            v = int(value)
+        except ValueError:
+            v = None
+        if v is None or not low <= v <= high:
+            raise argparse.ArgumentTypeError(
+                f"a whole number from {low} to {high:,}, not {value!r}"
+            )
+        return v
+
+    return parse
+
+
+_count = _bounded(0, MAX_RECORDS)
 
 
 class Command(BaseCommand):
@@ -45,7 +64,9 @@ class Command(BaseCommand):
             help="Share (0-1) of Leads and Contacts whose e-mail is a prospect's.",
         )
         s.add_argument(
-            "--activities-per-prospect", type=_count, default=defaults.activities_per_prospect
+            "--activities-per-prospect",
+            type=_bounded(0, 20),
+            default=defaults.activities_per_prospect,
         )
         s.add_argument("--seed", type=int, default=42, help="Random seed (reproducible world).")
         s.add_argument(
@@ -57,7 +78,8 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing when a world already exists."
         )
         c = sub.add_parser("churn", help="Advance the SalesWings world once.")
-        c.add_argument("--size", type=_count, default=25)
+        # As the control endpoint takes it (POST /sandbox/control/churn?size=).
+        c.add_argument("--size", type=_bounded(1, 100_000), default=25)
         c.add_argument("--seed", type=int, default=None)
         sub.add_parser("stats", help="Counters: API calls, faults by kind, records written.")
         sub.add_parser("reset-counters", help="Zero every counter (API usage included).")
@@ -81,6 +103,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--base-time: not an ISO date-time: {o['base_time']}") from None
             if base.tzinfo is None:
                 base = base.replace(tzinfo=dt.UTC)
+            if not 2000 <= base.year <= 2100:
+                # The world's times reach years around it: near the calendar's ends they overflow.
+                raise CommandError(
+                    f"--base-time: a date-time from 2000 to 2100, not {base.year:04d}"
+                )
         else:
             base = timezone.now().replace(minute=0, second=0, microsecond=0)
         sizes = seed.Sizes(
