@@ -182,7 +182,9 @@ class RestartSync(SyncAPIView):
         try:
             control.restart(request.user, force=force)
         except control.SyncRunning as exc:
-            raise SyncRunningError(str(exc), control.status()) from exc
+            raise SyncRunningError(
+                f"{exc} Use force=true to restart anyway.", control.status()
+            ) from exc
         return Response(control.status())
 
 

@@ -25,10 +25,8 @@ class SyncRunning(Exception):  # noqa: N818
 
     def __init__(self, cycle):
         self.cycle = cycle
-        super().__init__(
-            f"A synchronization cycle ({cycle.name}, {cycle.status}) is running. "
-            "Use force to restart anyway."
-        )
+        # Each caller says how to force it (the API's force=true, the command's --force).
+        super().__init__(f"A synchronization cycle ({cycle.name}, {cycle.status}) is running.")
 
 
 def turn_on(user=None):
@@ -55,12 +53,15 @@ def turn_off(user=None, reason="The sync was turned off."):
 
 
 def restart(user=None, force=False):
-    """Off, then on. Refused while a cycle is in progress, unless forced."""
+    """Off, then on. Refused while a cycle is in progress, unless forced. The running user
+    stays whoever it was, unless `user` is given (it becomes the running user)."""
     with transaction.atomic():
         state = SyncState.lock()
         running = SWApexJob.objects.in_progress().order_by("-id").first()
         if running and not force:
             raise SyncRunning(running)
+        if user is None:
+            user = state.running_user
         if state.enabled:
             _switch_off(state, "The sync was restarted.")
         _switch_on(state, user)

@@ -9,13 +9,18 @@ from syncapp.engine import control
 class ControlCommand(BaseCommand):
     """A thin shell over a control function; prints the sync status JSON afterwards."""
 
+    takes_user = True
+
     def add_arguments(self, parser):
-        parser.add_argument("--user", help="Username to act as (becomes the running user).")
+        if self.takes_user:
+            parser.add_argument("--user", help="Username to act as (becomes the running user).")
 
     def get_user(self, options):
         username = options.get("user")
-        if not username:
+        if username is None:
             return None
+        if not username.strip():
+            raise CommandError("--user: a username, not an empty string.")
         try:
             return get_user_model().objects.get(username=username)
         except get_user_model().DoesNotExist as exc:

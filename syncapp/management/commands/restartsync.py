@@ -16,6 +16,6 @@ class Command(ControlCommand):
         try:
             control.restart(self.get_user(options), force=options["force"])
         except control.SyncRunning as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{exc} Use --force to restart anyway.") from exc
         self.stderr.write("Sync restarted.")
         self.print_status()
