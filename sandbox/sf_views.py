@@ -101,6 +101,38 @@ def oauth_token(request):
     )
 
 
+def identity(request, org_id, user_id):
+    """The identity URL a token answer names (`id`): who the token belongs to. As Salesforce's
+    identity service, it is not an API call (not counted against the daily limit), and a
+    token it does not know is 403 `Bad_OAuth_Token`."""
+    if request.method != "GET":
+        return JsonResponse({"error": "method_not_allowed"}, status=405)
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    session = SfSession.objects.filter(token=token).first() if token else None
+    if session is None:
+        return HttpResponse("Bad_OAuth_Token", status=403, content_type="text/plain")
+    base = settings.SANDBOX_BASE_URL.rstrip("/")
+    if org_id != ORG_ID or user_id != make_id("005", 1):
+        return HttpResponse("Bad_Id", status=404, content_type="text/plain")
+    return JsonResponse(
+        {
+            "id": f"{base}/id/{ORG_ID}/{user_id}",
+            "asserted_user": True,
+            "user_id": user_id,
+            "organization_id": ORG_ID,
+            "username": session.username,
+            "nick_name": session.username.partition("@")[0],
+            "display_name": "SW Studio Integration",
+            "active": True,
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+        }
+    )
+
+
 # --- the API wrapper: auth, limits, faults, counting ---------------------------------------
 
 

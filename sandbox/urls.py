@@ -11,6 +11,7 @@ SW = "sandbox/saleswings/api/v1/"
 urlpatterns = [
     # Salesforce stand-in
     re_path(r"^services/oauth2/token/?$", sf_views.oauth_token, name="sandbox-sf-token"),
+    re_path(r"^id/(?P<org_id>00D\w{12,15})/(?P<user_id>005\w{12,15})/?$", sf_views.identity),
     re_path(r"^services/data/?$", sf_views.versions),
     re_path(V + r"?$", sf_views.resources),
     re_path(V + r"limits/?$", sf_views.limits),

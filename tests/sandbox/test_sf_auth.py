@@ -15,6 +15,23 @@ def test_password_grant_answers_like_salesforce(sandbox_url, cfg):
     assert answer["token_type"] == "Bearer"
 
 
+def test_the_identity_url_answers_who_the_token_is(sandbox_url, cfg):
+    """The token answer's `id` is served (the Setup page asks it on every visit; it was a 404
+    and a warning in the log each time), without counting as an API call."""
+    answer = sfclient.token(sandbox_url, cfg)
+    used = requests.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
+    who = requests.get(
+        answer["id"], headers={"Authorization": f"Bearer {answer['access_token']}"}, timeout=10
+    )
+    assert who.status_code == 200
+    assert who.json()["username"] == cfg.sf_username
+    assert answer["id"].endswith(f"/{who.json()['organization_id']}/{who.json()['user_id']}")
+    after = requests.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
+    assert after["salesforce"]["apiUsed"] == used["salesforce"]["apiUsed"]
+    refused = requests.get(answer["id"], headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert refused.status_code == 403
+
+
 def test_client_credentials_grant(sandbox_url, cfg):
     answer = sfclient.token(sandbox_url, cfg, grant="client_credentials")
     assert answer["access_token"]
