@@ -318,6 +318,22 @@ def test_malformed_activities_are_counted_and_the_rest_goes_on(world):
     assert int(SyncCursor.get(SyncCursor.ACTIVITIES)) == world.sw.activity_rows[-1][0]
 
 
+def test_an_activity_of_a_prospect_not_stored_is_skipped_with_a_message(world):
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    world.cycle()
+    world.sw.put_activity(
+        id="a_lost", prospectId="p_gone", type="page_visit", occurredAt="2026-11-01T10:00:00+00:00"
+    )
+    step = world.cycle().step("GetProspectPages")
+    assert step["failed"] == 1
+    assert step["errors"] == [
+        "Activity skipped: a_lost belongs to prospect p_gone, which is not stored here"
+    ]
+    assert not Activity.objects.filter(backend_id="a_lost").exists()
+
+
 def test_scores_that_are_not_finite_numbers_are_refused_and_the_page_is_stored(world):
     # Python's JSON parser reads NaN, Infinity and 1e999 (infinite): none is a score, and none
     # can be stored as JSON (SQLite's JSON_VALID and PostgreSQL's jsonb refuse them).

@@ -446,7 +446,8 @@ class GetProspectPages(Step):
                 pk = prospects.get(prospect_id)
                 if pk is None:
                     batch.record_failure(
-                        f"Activity {fields['backend_id']}: unknown prospect {prospect_id}"
+                        f"Activity skipped: {fields['backend_id']} belongs to prospect "
+                        f"{prospect_id}, which is not stored here"
                     )
                     continue
                 fields["prospect_id"] = pk
