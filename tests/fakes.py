@@ -453,9 +453,6 @@ class FakeSalesforce:
     def fields(self, obj):
         return {f["name"]: f for f in self.describe(obj)["fields"]}
 
-    def field_names(self, obj):
-        return set(self.fields(obj))
-
 
 class FakeSalesWings:
     def __init__(self):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from syncapp.admin.base import SWStudioMedia
-from syncapp.engine.steps import workflow
+from syncapp.engine.steps import get_step, workflow
 from syncapp.models import NotificationSetting, StudioOptions, WorkflowOption
 from syncapp.models.options import split_emails
 
@@ -158,8 +158,11 @@ class WorkflowOptionForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        step = next((s for s in workflow() if s.name == data.get("step")), None)
-        if step is not None and step.required and not data.get("enabled"):
+        try:
+            step = get_step(data.get("step"))
+        except KeyError:  # refused on its own field already, or a step that left the workflow
+            return data
+        if step.required and not data.get("enabled"):
             self.add_error(
                 "enabled",
                 f"{step.class_name} runs in every cycle (the Finalizer and the Enqueuer close "
@@ -190,6 +193,7 @@ class WorkflowOptionAdmin(admin.ModelAdmin):
     def batch(self, option):
         if option.batch_size:
             return f"{option.batch_size:,}"
-        defaults = {step.name: step.default_batch_size for step in workflow()}
-        default = defaults.get(option.step)
-        return "the step's default" if default is None else f"{default:,} (the step's default)"
+        try:
+            return f"{get_step(option.step).default_batch_size:,} (the step's default)"
+        except KeyError:  # a step that left the workflow
+            return "the step's default"

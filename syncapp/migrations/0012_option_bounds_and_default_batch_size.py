@@ -24,7 +24,6 @@ def clamp(apps, schema_editor):
             model.objects.filter(**{f"{field}__gt": maximum}).update(**{field: maximum})
 
 
-
 class Migration(migrations.Migration):
 
     dependencies = [

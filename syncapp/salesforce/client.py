@@ -393,9 +393,6 @@ class SalesforceClient:
             self._describes[object_name] = result
         return self._describes[object_name]
 
-    def field_names(self, object_name):
-        return set(self.fields(object_name))
-
     def fields(self, object_name):
         """{API name: the field's describe} of the object."""
         return {f["name"]: f for f in self.describe(object_name)["fields"] if "name" in f}

@@ -61,7 +61,7 @@ def test_paging_counts_and_describe(sandbox):
     assert len(leads) == 450 == len({lead["Id"] for lead in leads})
     assert all("attributes" not in lead for lead in leads)
     assert client.calls == 1 + 3  # the count, then pages of 200, 200, 50
-    assert {"SW_Tags__c", "SW_Prospect_Id__c", "Email"} <= client.field_names("Lead")
+    assert {"SW_Tags__c", "SW_Prospect_Id__c", "Email"} <= set(client.fields("Lead"))
 
 
 @pytest.mark.real_clients
