@@ -136,8 +136,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     # Keep connections across requests (gunicorn threads): opening a SQLite connection runs
-    # the PRAGMAs above and starts with a cold page cache, which made every request of the
-    # sandbox ~5x slower (measured: GET limits 17.5 ms -> 3.2 ms of server time).
+    # the PRAGMAs above and starts with a cold page cache, several times the cost of a small
+    # request of the sandbox.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Tests share the database with real qcluster processes, so it must be a file.
@@ -192,7 +192,8 @@ Q_CLUSTER = {
     # under load fails with "database is locked" and silently loses the row. Failures are kept.
     "save_limit": -1,
     # ORM broker only: how often the pusher polls for new tasks. It bounds the step hand-off
-    # latency (~poll + 4 ms); 0.05 s keeps it near 55 ms at a few percent of a core when idle.
+    # latency (about the poll interval); 0.05 s keeps it well under the 60 ms target at a few
+    # percent of a core when idle (docs/benchmarks.md, Orchestration).
     "poll": env.float("Q_POLL", default=0.05),
     "label": "Tasks (django-q2)",
     "ALT_CLUSTERS": {},
@@ -286,8 +287,8 @@ SALESFORCE_MAX_QUERY_URI_BYTES = env.int("SALESFORCE_MAX_QUERY_URI_BYTES", defau
 # a call (triggers, flows); records sharing a parent can then meet UNABLE_TO_LOCK_ROW (retried).
 # Salesforce runs any number of calls shorter than 20 s at once, but only 25 longer ones (5 in
 # Developer Edition and trial orgs) and 10 whose Apex runs over 5 s: hence at most 10. 4 by
-# default: with the sandbox taking 100 ms a call, 100,000 prospects took 35.5 s with 2, 22.9 s
-# with 4, 21.1 s with 8; with no added latency, 4 cost 3-6 % more than 2 (docs/benchmarks.md).
+# default: against an org with latency it takes most of what 8 gains over 2, and costs little
+# when the org answers at once.
 SALESFORCE_WRITE_CONCURRENCY = env.int("SALESFORCE_WRITE_CONCURRENCY", default=4)
 if not 1 <= SALESFORCE_WRITE_CONCURRENCY <= 10:
     raise ImproperlyConfigured(

@@ -1,8 +1,8 @@
 """Decoding the JSON of the sync's hot read paths (query pages, backend pages, stored scores).
 
-orjson decodes a query page of 2,000 records in about half the standard library's time, and
-a small stored object in about a seventh. It parses into a buffer of its own first: decoding
-such a page (940 KB) peaks at ~14 MB against ~4 MB, freed with the call (docs/benchmarks.md).
+orjson decodes a query page in about half the standard library's time, and a small stored
+object in a fraction of it. It parses into a buffer of its own first, so a page's decoding
+peaks higher, freed with the call.
 What orjson refuses and Python's parser reads (NaN and Infinity, lone surrogates, UTF-16 or
 UTF-32 text) goes to the standard library, so the answer is the same either way, and what is
 not JSON at all raises what `json.loads` raises (a ValueError). One difference: an integer
