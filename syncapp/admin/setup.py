@@ -1,7 +1,8 @@
 """The Setup page: connect, turn the sync on and off, request a Full Synchronization, and
 watch the cycles. SW Studio Administrators act; SW Studio Users see it read-only.
 
-Every state change goes through `syncapp.engine.control` or a named model method.
+Every state change goes through `syncapp.engine.control`, `syncapp.engine.data_deletion` or a
+named model method.
 """
 
 from django import forms
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from syncapp import roles
 from syncapp.admin import connection, dashboard
-from syncapp.engine import control
+from syncapp.engine import control, data_deletion
 from syncapp.models import StudioOptions
 
 
@@ -110,10 +111,10 @@ def _page_context(request, connect_form=None):
 
 
 def datasets():
-    """The optional data sets the Data section can delete (from the control plane)."""
+    """The optional data sets the Data section can delete."""
     return [
         {"key": key, "description": description}
-        for key, description in getattr(control, "DATASETS", {}).items()
+        for key, description in data_deletion.DATASETS.items()
     ]
 
 
@@ -228,14 +229,14 @@ def connect(request):
 def delete_data(request, dataset):
     """Data section: a confirmation page (GET), then the deletion and its count (POST)."""
     _require_administrator(request)
-    known = dict(getattr(control, "DATASETS", {}))
+    known = data_deletion.DATASETS
     if dataset not in known:
         raise Http404("No such data set.")
     if request.method == "POST":
         # Network calls (deleting records in the org): outside any transaction, by design.
         try:
-            deleted = control.delete_data(dataset)
-        except control.DataDeletionRefused as exc:
+            deleted = data_deletion.delete_data(dataset)
+        except data_deletion.DataDeletionRefused as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Deleted {deleted} records: {known[dataset]}.")

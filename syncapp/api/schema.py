@@ -4,7 +4,7 @@
 def forbid_undocumented_keys(result, generator, request, public):
     """Mark every object component closed (`additionalProperties: false`).
 
-    The status JSON is built by `control.status()`, not by the serializers that document
+    The status JSON is built by `syncapp.api.status`, not by the serializers that document
     it; closing the objects makes tests/api/test_schema.py fail when a key is added to one
     and not the other, and tells clients the documented keys are all there is.
     """

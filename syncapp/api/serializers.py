@@ -1,7 +1,7 @@
 """The shapes the API speaks, for the OpenAPI schema and for reading input.
 
-The status JSON itself is built by `syncapp.engine.control.status()` (the `syncstatus`
-command prints the same thing); these serializers describe it for drf-spectacular, and
+The status JSON itself is built by `syncapp.api.status` (the `syncstatus` command prints
+the same thing); these serializers describe it for drf-spectacular, and
 tests/api/test_schema.py checks real responses against the generated schema so the two
 cannot drift apart.
 """

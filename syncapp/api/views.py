@@ -1,4 +1,5 @@
-"""The Sync/v1 endpoints: thin shells over `syncapp.engine.control`.
+"""The Sync/v1 endpoints: thin shells over `syncapp.engine.control`; each answers the status
+JSON (`syncapp.api.status`).
 
 Every request goes through the same gate, in this order: the method (405), authentication
 (401), the role (403), the POST rate limit (429), then the query string and body (400, 411,
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from syncapp.engine import control
 
+from . import status
 from .exceptions import BadRequest, LengthRequired, PayloadTooLarge, SyncRunningError
 from .permissions import IsSWStudioAdministrator, IsSWStudioViewer
 from .serializers import ErrorSerializer, SyncStatusSerializer, parse_flag
@@ -145,7 +147,7 @@ class GetSyncStatus(SyncAPIView):
         tags=["Sync"],
     )
     def get(self, request):
-        return Response(control.status())
+        return Response(status.sync_status())
 
 
 class RestartSync(SyncAPIView):
@@ -183,9 +185,9 @@ class RestartSync(SyncAPIView):
             control.restart(request.user, force=force)
         except control.SyncRunning as exc:
             raise SyncRunningError(
-                f"{exc} Use force=true to restart anyway.", control.status()
+                f"{exc} Use force=true to restart anyway.", status.sync_status()
             ) from exc
-        return Response(control.status())
+        return Response(status.sync_status())
 
 
 class TurnSyncOn(SyncAPIView):
@@ -205,7 +207,7 @@ class TurnSyncOn(SyncAPIView):
     )
     def post(self, request):
         control.turn_on(request.user)
-        return Response(control.status())
+        return Response(status.sync_status())
 
 
 class TurnSyncOff(SyncAPIView):
@@ -226,7 +228,7 @@ class TurnSyncOff(SyncAPIView):
         control.turn_off(
             request.user, reason=f"The sync was turned off by {request.user} through the API."
         )
-        return Response(control.status())
+        return Response(status.sync_status())
 
 
 @extend_schema(exclude=True)

@@ -15,7 +15,7 @@ ENDPOINTS = {
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # The personas get hashed passwords; the default hasher takes ~1 s a user on this machine.
+    # The personas get hashed passwords; the default hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

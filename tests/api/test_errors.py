@@ -149,12 +149,12 @@ def test_an_unsatisfiable_accept_header_is_406_in_json(admin_client):
 
 
 def test_a_bug_is_a_json_500_not_an_html_page(admin_client, monkeypatch, caplog):
-    from syncapp.engine import control
+    from syncapp.api import status
 
     def broken():
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(control, "status", broken)
+    monkeypatch.setattr(status, "sync_status", broken)
     with override_settings(DEBUG=False):
         response = admin_client.get("/Sync/v1/GetSyncStatus")
     error = assert_error(response, 500, "server_error")

@@ -1,6 +1,6 @@
 import pytest
 
-from syncapp.engine import control
+from syncapp.engine import data_deletion
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.statuses import Trigger
 from syncapp.models import Activity, StudioOptions
@@ -28,15 +28,15 @@ def activities_synced(world):
 
 
 def test_deleting_activities_removes_them_in_the_org_and_locally(activities_synced):
-    assert control.delete_data("activities") == 6
+    assert data_deletion.delete_data("activities") == 6
     assert activities_synced.sf.db["SW_Activity__c"] == {}
     assert not Activity.objects.exists()
 
 
 def test_refused_while_a_cycle_runs(activities_synced):
     start_cycle(Trigger.RUNNER)
-    with pytest.raises(control.DataDeletionRefused, match="is running"):
-        control.delete_data("activities")
+    with pytest.raises(data_deletion.DataDeletionRefused, match="is running"):
+        data_deletion.delete_data("activities")
     assert len(activities_synced.sf.db["SW_Activity__c"]) == 3
 
 
@@ -44,8 +44,8 @@ def test_refused_while_activity_sync_is_on(activities_synced):
     options = StudioOptions.load()
     options.activity_sync = True
     options.save()
-    with pytest.raises(control.DataDeletionRefused, match="Switch it off"):
-        control.delete_data("activities")
+    with pytest.raises(data_deletion.DataDeletionRefused, match="Switch it off"):
+        data_deletion.delete_data("activities")
 
 
 @pytest.mark.parametrize(
@@ -57,14 +57,14 @@ def test_an_org_that_refuses_is_a_refusal_and_keeps_the_local_activities(
     """The org's daily limit used up, or an error that outlasted the retries: a message (the
     Setup page shows it), not a crash; nothing local goes before the org's records."""
     setattr(activities_synced.sf, fault, 0 if fault == "limit_left" else 99)
-    with pytest.raises(control.DataDeletionRefused, match=message) as exc:
-        control.delete_data("activities")
+    with pytest.raises(data_deletion.DataDeletionRefused, match=message) as exc:
+        data_deletion.delete_data("activities")
     assert str(exc.value).startswith("0 records deleted in Salesforce, then it refused")
     assert Activity.objects.count() == 3
     setattr(activities_synced.sf, fault, None if fault == "limit_left" else 0)
-    assert control.delete_data("activities") == 6  # deleting again goes on
+    assert data_deletion.delete_data("activities") == 6  # deleting again goes on
 
 
 def test_unknown_data_set(db):
     with pytest.raises(ValueError, match="Unknown data set"):
-        control.delete_data("everything")
+        data_deletion.delete_data("everything")

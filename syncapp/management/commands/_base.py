@@ -3,7 +3,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from syncapp.engine import control
+from syncapp.api import status
 
 
 class ControlCommand(BaseCommand):
@@ -27,4 +27,4 @@ class ControlCommand(BaseCommand):
             raise CommandError(f"No user named {username!r}.") from exc
 
     def print_status(self):
-        self.stdout.write(json.dumps(control.status(), indent=2))
+        self.stdout.write(json.dumps(status.sync_status(), indent=2))
