@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from syncapp.engine import scheduling
-from syncapp.engine.statuses import ACTIVE_JOB_STATUSES
 from syncapp.models import AsyncJob, SWApexJob, SyncState
 from syncapp.models.schedules import ScheduledJob
+from syncapp.models.statuses import ACTIVE_JOB_STATUSES
 
 MAX_JOBS_LISTED = 50
 

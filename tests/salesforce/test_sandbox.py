@@ -7,7 +7,8 @@ import pytest
 import requests
 
 from sandbox import seed
-from syncapp.salesforce import get_client, preflight_api_reserve
+from syncapp.engine.preflight import api_reserve as preflight_api_reserve
+from syncapp.salesforce import get_client
 from syncapp.salesforce.errors import LimitExhausted, PermanentError
 
 pytestmark = pytest.mark.integration
@@ -162,6 +163,7 @@ def test_upsert_then_delete(sandbox):
     assert client.count("SELECT COUNT() FROM SW_Activity__c WHERE Name LIKE 'x%'") == 0
 
 
+@pytest.mark.real_clients
 def test_the_daily_limit_stops_the_step_and_blocks_the_next_cycle(sandbox, faults):
     client = get_client()
     client.limits()

@@ -3,9 +3,9 @@
 from django.db import transaction
 from django.utils import timezone
 
-from syncapp.engine.statuses import StepStatus
 from syncapp.engine.steps import Step
 from syncapp.models import StudioOptions, SWApexJob
+from syncapp.models.statuses import StepStatus
 
 
 def cycle_metrics(cycle):
