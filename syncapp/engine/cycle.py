@@ -265,18 +265,14 @@ def close_cycle(ctx):
         if not state.enabled or state.generation != ctx.job.generation:
             raise Cancelled()
         cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
-        own = cycle.step(ctx.job.step)
-        own["status"] = StepStatus.COMPLETED
-        own["end"] = now.isoformat()
+        e = ctx.entry
+        cycle.finish_step(ctx.job.step, {k: e[k] for k in e}, StepStatus.COMPLETED, now)
         cycle.close(now)
         cycle.save()
         # The Enqueuer's own job ends with its cycle, in this transaction: otherwise the cycle
-        # read Completed while its last job was still Processing until finish_step's own
-        # transaction, and on PostgreSQL + Redis the next Runner could start a cycle inside
-        # that window (seen by tests/integration/test_qcluster_cycle.py and the broker
-        # outage test). finish_step then finds the job closed and leaves it as it is.
+        # would read Completed while its last job still read Processing, and the next Runner
+        # could start a cycle in between. finish_step then finds the job closed and leaves it.
         job = AsyncJob.objects.select_for_update().get(pk=ctx.job.pk)
-        e = ctx.entry
         job.mark_finished(
             failed=False,
             batches_total=e["batches_total"],
