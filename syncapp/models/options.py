@@ -17,8 +17,7 @@ from django.utils import timezone
 class BoundedCountField(models.PositiveIntegerField):
     """A count between the bounds its validators set, which its form field takes too: -1 is
     refused with the same "at least 1" as 0 (not Django's "at least 0" first), and a value
-    past the upper bound before it reaches the date arithmetic (a Sync Gap of 10^10 minutes
-    once failed the Enqueuer's `now + gap`)."""
+    past the upper bound before it reaches date arithmetic (the Enqueuer's `now + gap`)."""
 
     def formfield(self, **kwargs):
         lows = [v.limit_value for v in self.validators if isinstance(v, MinValueValidator)]
