@@ -69,8 +69,8 @@ def seed():
 
     from syncapp.api.tokens import issue_token
     from syncapp.engine import control, scheduling
-    from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, Trigger
     from syncapp.models import AsyncJob, SWApexJob, SyncState
+    from syncapp.models.statuses import CycleStatus, JobStatus, JobType, Trigger
     from tests import factories
 
     admin = factories.administrator(username="bench-admin")

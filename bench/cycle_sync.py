@@ -295,13 +295,13 @@ def run(args, port, server_pid=0):
 
     from syncapp.engine import control
     from syncapp.engine import cycle as cycle_engine
-    from syncapp.engine.statuses import Trigger
     from syncapp.models import (
         FieldMapping,
         ScoreDefinition,
         StudioOptions,
         SWApexJob,
     )
+    from syncapp.models.statuses import Trigger
     from syncapp.salesforce import get_client
 
     base = f"http://127.0.0.1:{port}"

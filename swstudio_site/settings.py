@@ -256,7 +256,7 @@ SWSTUDIO_ENCRYPTION_KEY = env.str("SWSTUDIO_ENCRYPTION_KEY", default="")
 # Callables (dotted paths) run before a cycle starts; each returns None or a problem string,
 # and a problem records a Failed cycle that says why (e.g. the org is below its API reserve).
 SWSTUDIO_PREFLIGHT = env.list(
-    "SWSTUDIO_PREFLIGHT", default=["syncapp.salesforce.preflight_api_reserve"]
+    "SWSTUDIO_PREFLIGHT", default=["syncapp.engine.preflight.api_reserve"]
 )
 
 # --- Salesforce (docs/salesforce-connection.md) ---------------------------------------------------
@@ -386,8 +386,8 @@ SPECTACULAR_SETTINGS.update(
             "syncapp.api.schema.forbid_undocumented_keys",
         ],
         "ENUM_NAME_OVERRIDES": {
-            "CycleStatusEnum": "syncapp.engine.statuses.CycleStatus",
-            "JobStatusEnum": "syncapp.engine.statuses.JobStatus",
+            "CycleStatusEnum": "syncapp.models.statuses.CycleStatus",
+            "JobStatusEnum": "syncapp.models.statuses.JobStatus",
         },
     }
 )

@@ -4,7 +4,6 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from syncapp import roles
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import (
     FieldMapping,
     NotificationSetting,
@@ -13,6 +12,7 @@ from syncapp.models import (
     SWApexJob,
     TagDefinition,
 )
+from syncapp.models.statuses import CycleStatus, Trigger
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,6 @@
 """Configuring the product for a whole-workflow run against the sandbox org."""
 
+from syncapp.engine.field_mappings import check_target
 from syncapp.models import FieldMapping, StudioOptions
 from tests.factories import ScoreDefinitionFactory
 
@@ -15,6 +16,7 @@ def configure_everything(**options):
     for score, field in SCORE_FIELDS:
         definition = ScoreDefinitionFactory(backend_id=score, name=score.title())
         for obj in ("Lead", "Contact", "Account", "Opportunity"):
+            check_target(obj, field)
             mapping = FieldMapping(score=definition, object=obj, field=field)
             mapping.full_clean()
             mapping.save()

@@ -3,8 +3,8 @@ from django.conf import settings as django_settings
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import Trigger
 from syncapp.models import SWApexJob
+from syncapp.models.statuses import Trigger
 from tests.factories import FieldMappingFactory, ScoreDefinitionFactory
 
 NOW = "2026-11-26T09:30:00+00:00"

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from syncapp import roles
-from syncapp.engine.statuses import FINAL_STEP_STATUSES, CycleStatus, StepStatus
 from syncapp.models import StudioOptions, SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduledJob
+from syncapp.models.statuses import FINAL_STEP_STATUSES, CycleStatus, StepStatus
 
 HISTORY_SIZE = 25
 

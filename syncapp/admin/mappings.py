@@ -1,14 +1,34 @@
 """Field Mappings and Logger Options."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from syncapp.admin.base import SWStudioMedia
+from syncapp.engine.field_mappings import check_target
 from syncapp.models import FieldMapping, LoggerOptions
+
+
+class FieldMappingForm(forms.ModelForm):
+    class Meta:
+        model = FieldMapping
+        fields = ["score", "object", "field"]
+
+    def clean(self):
+        cleaned = super().clean()
+        obj, field = cleaned.get("object"), cleaned.get("field")
+        if obj and field:
+            try:
+                check_target(obj, field)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
 
 
 @admin.register(FieldMapping)
 class FieldMappingAdmin(admin.ModelAdmin):
     Media = SWStudioMedia
+    form = FieldMappingForm
     list_display = ["score", "object", "field"]
     list_filter = ["object"]
     list_select_related = ["score"]
@@ -29,8 +49,8 @@ class FieldMappingAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related("score")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Saving checks the field against the org's describe: a network call, which must not
-        # run inside a database transaction (on SQLite the admin's atomic block would hold
+        # The form checks the field against the org's describe: a network call, which must
+        # not run inside a database transaction (on SQLite the admin's atomic block would hold
         # the write lock, stalling the sync, for as long as Salesforce takes). The admin
         # wraps POSTs in one; this view saves one row and its log entry without it.
         return self._changeform_view(request, object_id, form_url, extra_context)

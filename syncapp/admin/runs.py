@@ -8,8 +8,8 @@ from django.utils.html import format_html
 
 from syncapp.admin.base import ReadOnlyAdmin, badge
 from syncapp.admin.dashboard import format_duration, step_totals
-from syncapp.engine.steps import ordered_entry
 from syncapp.models import SWApexJob
+from syncapp.models.step_entries import ordered_entry
 
 
 @admin.register(SWApexJob)

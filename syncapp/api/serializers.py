@@ -9,7 +9,7 @@ cannot drift apart.
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, Trigger
+from syncapp.models.statuses import CycleStatus, JobStatus, JobType, Trigger
 
 # --- input ---------------------------------------------------------------------------------
 

@@ -14,32 +14,20 @@ from functools import cache
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
-from syncapp.engine import clients, scheduling
-from syncapp.engine.statuses import JobStatus, JobType, StepStatus
-from syncapp.engine.steps import Cancelled, StepContext, StopStep, get_step, new_step_entry, plan
+from syncapp.engine import clients, preflight, scheduling
+from syncapp.engine.steps import Cancelled, StopStep, get_step, plan
+from syncapp.engine.steps.context import StepContext
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState, WorkflowOption
+from syncapp.models.statuses import JobStatus, JobType, StepStatus
+from syncapp.models.step_entries import new_step_entry
 
 log = logging.getLogger(__name__)
 
 RUN_STEP_FUNC = "syncapp.engine.jobs.run_step"
 ENTRY_CLASS = "WorkflowSchedulable"
-
-
-def preflight_problem():
-    """Why a cycle must not start now (e.g. the org is below its API reserve), or None.
-
-    Runs the callables named in SWSTUDIO_PREFLIGHT; they may call the network, so this runs
-    before, never inside, the transaction that creates the cycle.
-    """
-    for path in getattr(settings, "SWSTUDIO_PREFLIGHT", []):
-        problem = import_string(path)()
-        if problem:
-            return problem
-    return None
 
 
 def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False):
@@ -50,7 +38,7 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
     `require_no_runner`) a Runner is pending. A failed preflight records a Failed cycle that
     says why and schedules the Runner to try again after the Sync Gap.
     """
-    problem = preflight_problem()
+    problem = preflight.problem()
     with transaction.atomic():
         state = SyncState.lock()
         now = timezone.now()  # after the lock: run records' times follow the lock's order
@@ -68,7 +56,7 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
             generation=state.generation,
             full_sync=options.full_sync_requested,
             created_at=now,
-            steps=[new_step_entry(step, size, step.group(options)) for step, size in steps],
+            steps=[planned_entry(step, size, step.group(options)) for step, size in steps],
         )
         AsyncJob.objects.create(
             class_name=ENTRY_CLASS,
@@ -93,6 +81,18 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
             return cycle
         queue_next(cycle, state)
     return cycle
+
+
+def planned_entry(step, batch_size, group):
+    """The step's entry in a cycle planned now (`group`: see `Step.parallel_group`)."""
+    return new_step_entry(
+        step.name,
+        step.class_name,
+        batch_size,
+        counts_toward_status=step.counts_toward_status,
+        group=group,
+        lane=step.lane,
+    )
 
 
 def queue_next(cycle, state):
@@ -265,18 +265,14 @@ def close_cycle(ctx):
         if not state.enabled or state.generation != ctx.job.generation:
             raise Cancelled()
         cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
-        own = cycle.step(ctx.job.step)
-        own["status"] = StepStatus.COMPLETED
-        own["end"] = now.isoformat()
+        e = ctx.entry
+        cycle.finish_step(ctx.job.step, {k: e[k] for k in e}, StepStatus.COMPLETED, now)
         cycle.close(now)
         cycle.save()
         # The Enqueuer's own job ends with its cycle, in this transaction: otherwise the cycle
-        # read Completed while its last job was still Processing until finish_step's own
-        # transaction, and on PostgreSQL + Redis the next Runner could start a cycle inside
-        # that window (seen by tests/integration/test_qcluster_cycle.py and the broker
-        # outage test). finish_step then finds the job closed and leaves it as it is.
+        # would read Completed while its last job still read Processing, and the next Runner
+        # could start a cycle in between. finish_step then finds the job closed and leaves it.
         job = AsyncJob.objects.select_for_update().get(pk=ctx.job.pk)
-        e = ctx.entry
         job.mark_finished(
             failed=False,
             batches_total=e["batches_total"],

@@ -3,8 +3,8 @@ twice: it checks the sync generation and the job's status before doing anything.
 
 from syncapp.engine import cycle as cycle_engine
 from syncapp.engine import watcher as watcher_engine
-from syncapp.engine.statuses import Trigger
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduleStats
+from syncapp.models.statuses import Trigger
 
 
 def watcher(generation=None, **_):

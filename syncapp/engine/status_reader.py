@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from syncapp.engine.statuses import ACTIVE_JOB_STATUSES
 from syncapp.models import AsyncJob, SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduledJob, ScheduleStats
+from syncapp.models.statuses import ACTIVE_JOB_STATUSES
 
 MAX_JOBS_LISTED = 50
 

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from syncapp.engine import cycle as cycle_engine
-from syncapp.engine.statuses import CycleStatus, JobStatus, Trigger
 from syncapp.models import AsyncJob, NotificationSetting, StudioOptions, SWApexJob, SyncState
+from syncapp.models.statuses import CycleStatus, JobStatus, Trigger
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from .mirror import (
     TagDefinition,
 )
 from .options import NotificationSetting, StudioOptions, WorkflowOption
-from .runs import AsyncJob, CycleStatus, StepStatus, SWApexJob, Trigger
+from .runs import AsyncJob, SWApexJob
 from .schedules import ScheduledJob, ScheduleStats
 from .state import SyncState
+from .statuses import CycleStatus, StepStatus, Trigger
 
 __all__ = [
     "Activity",

@@ -7,7 +7,6 @@ statement. What JSON costs is "which prospects hold tag X": needed only when a t
 renamed or removed, a rare event handled by re-queuing the active prospects.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -207,11 +206,6 @@ class MappedObject(models.TextChoices):
     OPPORTUNITY = "Opportunity"
 
 
-# The describe types a score can be written into (Salesforce's Number, Percent and Currency
-# fields; `int` for a Number field of no decimal places).
-SCORE_FIELD_TYPES = ("double", "int", "percent", "currency")
-
-
 class FieldMapping(models.Model):
     score = models.ForeignKey(
         ScoreDefinition,
@@ -236,42 +230,6 @@ class FieldMapping(models.Model):
 
     def __str__(self):
         return f"{self.score_id} → {self.object}.{self.field}"
-
-    def clean(self):
-        if not self.field or not self.object:
-            return
-        from syncapp.engine import clients
-
-        try:
-            fields = clients.salesforce().fields(self.object)
-        except Exception as exc:  # the org is unreachable or refused: say so on the field
-            raise ValidationError(
-                {
-                    "field": f"Could not check the field against the org ({type(exc).__name__}: "
-                    f"{exc}). Try again when Salesforce is reachable."
-                }
-            ) from exc
-        described = fields.get(self.field)
-        if described is None:
-            raise ValidationError(
-                {"field": f"The org's {self.object} has no field named {self.field}."}
-            )
-        kind = described.get("type")
-        if kind not in SCORE_FIELD_TYPES:
-            # A score written into a text field would overwrite it (a Lead's LastName, say).
-            raise ValidationError(
-                {
-                    "field": f"{self.object}.{self.field} is a {kind or 'untyped'} field: a "
-                    "score needs a number field (double, int, percent or currency)."
-                }
-            )
-        if described.get("updateable") is False:
-            raise ValidationError(
-                {
-                    "field": f"{self.object}.{self.field} is read-only in the org: the sync cannot "
-                    "write it."
-                }
-            )
 
     @classmethod
     def fields_for(cls, obj):

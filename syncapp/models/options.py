@@ -10,14 +10,14 @@ from django.core.validators import (
     MinValueValidator,
     URLValidator,
 )
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 
 class BoundedCountField(models.PositiveIntegerField):
     """A count between the bounds its validators set, which its form field takes too: -1 is
     refused with the same "at least 1" as 0 (not Django's "at least 0" first), and a value
-    past the upper bound before it reaches the date arithmetic (a Sync Gap of 10^10 minutes
-    once failed the Enqueuer's `now + gap`)."""
+    past the upper bound before it reaches date arithmetic (the Enqueuer's `now + gap`)."""
 
     def formfield(self, **kwargs):
         lows = [v.limit_value for v in self.validators if isinstance(v, MinValueValidator)]
@@ -150,13 +150,10 @@ class StudioOptions(SingletonModel):
     def set_full_sync_request(cls, requested, now=None):
         """Queue (or withdraw) a Full Synchronization for the next cycle.
 
-        Locks the row like the Finalizer does: a request made while a cycle runs carries a
-        time after that cycle's start, so the Finalizer leaves it for the next cycle.
-        Returns False when nothing changed.
+        Locks the row like `consume_full_sync`: a request made while a cycle runs carries a
+        time after that cycle's start, so it is left for the next cycle. Returns False when
+        nothing changed.
         """
-        from django.db import transaction
-        from django.utils import timezone
-
         with transaction.atomic():
             cls.load()
             options = cls.objects.select_for_update().get(pk=1)
@@ -166,6 +163,18 @@ class StudioOptions(SingletonModel):
             options.full_sync_requested_at = (now or timezone.now()) if requested else None
             options.save(update_fields=["full_sync_requested", "full_sync_requested_at"])
         return True
+
+    @classmethod
+    def consume_full_sync(cls, cycle_created, now):
+        """A cycle created at `cycle_created` carried out the Full Synchronization: withdraw
+        the request it ran for (one made after it was created is for the next cycle)."""
+        with transaction.atomic():
+            options = cls.objects.select_for_update().get(pk=1)
+            requested = options.full_sync_requested_at
+            if options.full_sync_requested and (requested is None or requested <= cycle_created):
+                options.full_sync_requested = False
+            options.full_sync_consumed_at = now
+            options.save(update_fields=["full_sync_requested", "full_sync_consumed_at"])
 
 
 def validate_email_list(value):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from syncapp.engine.statuses import (
+from syncapp.models.statuses import (
     ACTIVE_JOB_STATUSES,
     CycleStatus,
     JobStatus,
@@ -13,9 +13,9 @@ from syncapp.engine.statuses import (
     Trigger,
     cycle_status,
 )
-from syncapp.engine.steps import add_error
+from syncapp.models.step_entries import add_error
 
-__all__ = ["AsyncJob", "CycleStatus", "JobStatus", "JobType", "SWApexJob", "StepStatus", "Trigger"]
+__all__ = ["AsyncJob", "SWApexJob"]
 
 SW_STUDIO_ALL_PREFIXES = ("SWJob", "SWLog", "UpdateToSalesWings")
 SW_STUDIO_STEPS_PREFIX = "SWJob"

@@ -3,7 +3,8 @@
 - `TransientError`: 5xx, timeouts, connection errors, UNABLE_TO_LOCK_ROW, still failing after
   the bounded retries. The step's batch fails; the data stays pending for the next cycle.
 - `LimitExhausted`: the org's daily API requests are used up (403 REQUEST_LIMIT_EXCEEDED).
-  It is a `StopStep`: the step stops, what it did stands, the rest stays pending.
+  It is a `StopStep` (syncapp.errors): the step stops, what it did stands, the rest stays
+  pending.
 - `PermanentError`: anything else (bad query, missing field, no access, failed login); the
   message says what Salesforce answered.
 
@@ -11,7 +12,7 @@ Record-level failures (a validation rule, say) are not raised: they come back in
 `RecordResult`s. Messages never contain a session id, password, secret or key.
 """
 
-from syncapp.engine.steps import StopStep
+from syncapp.errors import StopStep
 
 
 class SalesforceError(Exception):

@@ -64,7 +64,7 @@ def sandbox(live_server, settings, transactional_db):
     settings.SANDBOX_BASE_URL = live_server.url
     settings.SALESWINGS_API_TOKEN = ""
     settings.SWSTUDIO_WORKFLOW = django_settings.SWSTUDIO_DEFAULT_WORKFLOW
-    settings.SWSTUDIO_PREFLIGHT = ["syncapp.salesforce.preflight_api_reserve"]
+    settings.SWSTUDIO_PREFLIGHT = ["syncapp.engine.preflight.api_reserve"]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cfg = runtime.load_settings()
     sizes = seed.Sizes(

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from syncapp.engine.statuses import JobType
 from syncapp.models import AsyncJob
+from syncapp.models.statuses import JobType
 
 pytestmark = pytest.mark.django_db
 

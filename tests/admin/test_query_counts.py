@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
 from syncapp.models import (
     Activity,
     AsyncJob,
@@ -21,6 +20,7 @@ from syncapp.models import (
     TagDefinition,
     WorkflowOption,
 )
+from syncapp.models.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import SWApexJob
+from syncapp.models.statuses import CycleStatus, Trigger
 from tests import factories
 
 pytestmark = pytest.mark.django_db

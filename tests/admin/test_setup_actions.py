@@ -7,9 +7,9 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import StudioOptions, SWApexJob, SyncState
 from syncapp.models.schedules import WATCHER_NAME
+from syncapp.models.statuses import CycleStatus, Trigger
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import Trigger
 from syncapp.models import Activity, StudioOptions
+from syncapp.models.statuses import Trigger
 
 pytestmark = pytest.mark.django_db
 

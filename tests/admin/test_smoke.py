@@ -10,7 +10,6 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import Trigger
 from syncapp.models import (
     Activity,
     AsyncJob,
@@ -25,6 +24,7 @@ from syncapp.models import (
     TagDefinition,
     WorkflowOption,
 )
+from syncapp.models.statuses import Trigger
 from tests import factories
 
 pytestmark = pytest.mark.django_db

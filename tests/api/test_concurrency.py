@@ -13,9 +13,9 @@ from django_q.models import Schedule
 
 from syncapp.engine import cycle as cycle_engine
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import Trigger
 from syncapp.models import SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
+from syncapp.models.statuses import Trigger
 from tests.api.conftest import token_client
 from tests.factories import administrator
 

@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import JobStatus, JobType, Trigger
 from syncapp.models import AsyncJob, SWApexJob
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
+from syncapp.models.statuses import JobStatus, JobType, Trigger
 from tests.factories import CycleFactory
 
 pytestmark = pytest.mark.django_db

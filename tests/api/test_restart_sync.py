@@ -3,9 +3,9 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import AsyncJob, SWApexJob, SyncState
 from syncapp.models.schedules import WATCHER_NAME
+from syncapp.models.statuses import CycleStatus, Trigger
 from tests.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db

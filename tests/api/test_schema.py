@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from syncapp.api import status
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import Trigger
+from syncapp.models.statuses import Trigger
 
 pytestmark = pytest.mark.django_db
 

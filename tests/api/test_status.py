@@ -10,9 +10,9 @@ from django.utils import timezone
 from syncapp.api.status import cycle_json, schedule_json, sync_status
 from syncapp.engine import control, status_reader
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import AsyncJob, SWApexJob
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
+from syncapp.models.statuses import CycleStatus, Trigger
 
 pytestmark = pytest.mark.django_db
 

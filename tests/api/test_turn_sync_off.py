@@ -3,8 +3,8 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, JobStatus, Trigger
 from syncapp.models import AsyncJob, SyncState
+from syncapp.models.statuses import CycleStatus, JobStatus, Trigger
 from tests.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from syncapp.models import AsyncJob, SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
+from syncapp.models.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 
 pytestmark = pytest.mark.django_db
 

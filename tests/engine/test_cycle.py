@@ -4,10 +4,10 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
 from syncapp.engine.steps import Step
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, WorkflowOption
 from syncapp.models.schedules import RUNNER_NAME
+from syncapp.models.statuses import CycleStatus, JobStatus, JobType, StepStatus, Trigger
 from tests.steps import BASIC
 
 pytestmark = pytest.mark.django_db
@@ -161,18 +161,6 @@ def test_an_enqueuer_that_fails_leaves_no_completed_cycle(sync_on, job_queue, mo
     assert cycle.status == CycleStatus.PARTIALLY_COMPLETED
     assert "Enqueuer failed, so no Runner was scheduled" in cycle.note
     assert not Schedule.objects.filter(name=RUNNER_NAME).exists()
-
-
-def test_error_messages_are_capped(sync_on, job_queue, settings):
-    from syncapp.engine.steps import MAX_ERROR_LENGTH, MAX_ERRORS_KEPT, add_error, new_step_entry
-    from tests.steps import Counting
-
-    entry = new_step_entry(Counting(), 10)
-    for i in range(MAX_ERRORS_KEPT + 5):
-        add_error(entry, f"error {i} " + "x" * 1000)
-    assert len(entry["errors"]) == MAX_ERRORS_KEPT
-    assert entry["errors_dropped"] == 5
-    assert all(len(e) <= MAX_ERROR_LENGTH for e in entry["errors"])
 
 
 def test_full_synchronization_is_cleared_by_the_finalizer(sync_on, job_queue):

@@ -5,8 +5,8 @@ import pytest
 from syncapp.admin.dashboard import progress_json
 from syncapp.engine import control
 from syncapp.engine.cycle import run_step, start_cycle
-from syncapp.engine.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, WorkflowOption
+from syncapp.models.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from tests.steps import LANES, SIDE_BY_SIDE
 
 pytestmark = pytest.mark.django_db
@@ -244,7 +244,7 @@ def test_when_a_step_of_a_group_dies_the_watcher_ends_the_other_with_the_cycle(
     assert cycle.step("LeftSide")["status"] == cycle.step("RightSide")["status"] == "Failed"
     # The survivor's end finds its job closed: it hands nothing off.
     from syncapp.engine.cycle import finish_step
-    from syncapp.engine.steps import StepContext
+    from syncapp.engine.steps.context import StepContext
 
     ctx = StepContext(job=right, cycle=cycle, options=StudioOptions.load(), batch_size=10)
     assert finish_step(right.pk, ctx) is None
@@ -255,7 +255,7 @@ def test_a_heartbeat_cancels_its_step_once_its_job_was_ended_elsewhere(sides, jo
     import threading
 
     from syncapp.engine.cycle import Heartbeat
-    from syncapp.engine.steps import StepContext
+    from syncapp.engine.steps.context import StepContext
 
     cycle = start_cycle(Trigger.WATCHER)
     job = AsyncJob.objects.get(step="Counting")

@@ -7,10 +7,10 @@ from django_q.models import Schedule
 
 from syncapp.engine import control, scheduling
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from syncapp.engine.watcher import cleanup_history, run_watcher, send_notifications
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME
+from syncapp.models.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from tests.factories import CycleFactory, NotificationSettingFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django_q.models import Schedule
 from django_q.scheduler import scheduler
 
 from syncapp.engine import control, scheduling
-from syncapp.engine.statuses import CycleStatus, JobStatus, StepStatus
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
+from syncapp.models.statuses import CycleStatus, JobStatus, StepStatus
 from tests.integration.conftest import wait_for
 from tests.steps import EMPTY
 

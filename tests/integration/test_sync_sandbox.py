@@ -16,7 +16,6 @@ from sandbox import seed, sw_views
 from sandbox.models import SwProspect
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.engine.steps import matching
 from syncapp.models import (
     MatchScanHit,
@@ -25,6 +24,7 @@ from syncapp.models import (
     SyncCursor,
     SyncStatus,
 )
+from syncapp.models.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.salesforce import auth, get_client
 from syncapp.saleswings import get_client as sw_client
 from tests.sandboxsetup import configure_everything

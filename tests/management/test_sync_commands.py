@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import Trigger
 from syncapp.models import SyncState
+from syncapp.models.statuses import Trigger
 
 pytestmark = pytest.mark.django_db
 

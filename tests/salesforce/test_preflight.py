@@ -4,12 +4,13 @@ import pytest
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
+from syncapp.engine.preflight import api_reserve as preflight_api_reserve
 from syncapp.models import StudioOptions
-from syncapp.salesforce import preflight_api_reserve
+from syncapp.models.statuses import CycleStatus, Trigger
 from tests.salesforce.fakeorg import sf_error
 
-pytestmark = pytest.mark.django_db
+# The preflight asks the org through the engine's clients: the real one, against the fake org.
+pytestmark = [pytest.mark.django_db, pytest.mark.real_clients]
 
 
 def _reserve(n):
@@ -51,7 +52,7 @@ def test_an_unreachable_org_is_a_problem(sf_settings, org):
 
 
 def test_the_cycle_record_says_why_it_did_not_start(sf_settings, org, admin_user, job_queue):
-    sf_settings.SWSTUDIO_PREFLIGHT = ["syncapp.salesforce.preflight_api_reserve"]
+    sf_settings.SWSTUDIO_PREFLIGHT = ["syncapp.engine.preflight.api_reserve"]
     _reserve(1000)
     org.remaining = 5
     control.turn_on(admin_user)
@@ -64,4 +65,4 @@ def test_the_cycle_record_says_why_it_did_not_start(sf_settings, org, admin_user
 def test_the_default_settings_run_this_preflight():
     from swstudio_site import settings as site_settings
 
-    assert site_settings.SWSTUDIO_PREFLIGHT == ["syncapp.salesforce.preflight_api_reserve"]
+    assert site_settings.SWSTUDIO_PREFLIGHT == ["syncapp.engine.preflight.api_reserve"]

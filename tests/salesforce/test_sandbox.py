@@ -7,7 +7,8 @@ import pytest
 import requests
 
 from sandbox import seed
-from syncapp.salesforce import get_client, preflight_api_reserve
+from syncapp.engine.preflight import api_reserve as preflight_api_reserve
+from syncapp.salesforce import get_client
 from syncapp.salesforce.errors import LimitExhausted, PermanentError
 
 pytestmark = pytest.mark.integration
@@ -70,13 +71,11 @@ def test_a_score_mapping_is_checked_against_the_sandboxs_describe(sandbox):
     (a Lead's LastName) is refused, so no score is ever written over a name."""
     from django.core.exceptions import ValidationError
 
-    from syncapp.models import FieldMapping
-    from tests.factories import ScoreDefinitionFactory
+    from syncapp.engine.field_mappings import check_target
 
-    score = ScoreDefinitionFactory(backend_id="engagement")
-    FieldMapping(score=score, object="Lead", field="SW_Engagement_Score__c").full_clean()
+    check_target("Lead", "SW_Engagement_Score__c")
     with pytest.raises(ValidationError, match="Lead.LastName is a string field"):
-        FieldMapping(score=score, object="Lead", field="LastName").full_clean()
+        check_target("Lead", "LastName")
 
 
 def test_query_in_finds_the_same_records_in_chunks(sandbox):
@@ -162,6 +161,7 @@ def test_upsert_then_delete(sandbox):
     assert client.count("SELECT COUNT() FROM SW_Activity__c WHERE Name LIKE 'x%'") == 0
 
 
+@pytest.mark.real_clients
 def test_the_daily_limit_stops_the_step_and_blocks_the_next_cycle(sandbox, faults):
     client = get_client()
     client.limits()

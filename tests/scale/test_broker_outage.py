@@ -14,8 +14,8 @@ from django_q.brokers import get_broker
 
 from syncapp.engine import control, scheduling, watcher
 from syncapp.engine import cycle as cycle_engine
-from syncapp.engine.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState
+from syncapp.models.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 from tests.scale.conftest import Deadline, fire_due_schedules, wait_for
 
 pytestmark = [pytest.mark.integration]

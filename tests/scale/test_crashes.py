@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from syncapp.engine import watcher
-from syncapp.engine.statuses import CycleStatus, JobStatus, Trigger
 from syncapp.models import AsyncJob, SWApexJob, SyncState
+from syncapp.models.statuses import CycleStatus, JobStatus, Trigger
 from tests.integration.test_sync_sandbox import assert_org_matches_backend
 from tests.scale.conftest import Deadline, fire_due_schedules, wait_for
 

@@ -8,8 +8,8 @@ import pytest
 
 from sandbox import seed
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import StudioOptions, SWApexJob
+from syncapp.models.statuses import CycleStatus, Trigger
 from tests.integration.test_sync_sandbox import assert_org_matches_backend
 from tests.scale.conftest import Deadline
 

@@ -25,8 +25,8 @@ from sandbox import seed
 from syncapp.api.tokens import issue_token
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.engine.statuses import CycleStatus, Trigger
 from syncapp.models import Credential, StudioOptions, SWApexJob
+from syncapp.models.statuses import CycleStatus, Trigger
 from syncapp.salesforce import auth
 from tests import factories
 

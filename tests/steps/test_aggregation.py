@@ -2,8 +2,8 @@
 
 import pytest
 
-from syncapp.engine.statuses import CycleStatus
 from syncapp.models import StudioOptions
+from syncapp.models.statuses import CycleStatus
 from tests.steps.expect import ACCOUNT_FIELDS, OPP_FIELDS, expected_accounts, held
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from syncapp.engine.statuses import CycleStatus, StepStatus
 from syncapp.models import CleanCandidate, Prospect, StudioOptions, SyncCursor, WorkflowOption
+from syncapp.models.statuses import CycleStatus, StepStatus
 from tests.steps.expect import CLEARED, OPP_FIELDS, held
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from syncapp.engine.statuses import CycleStatus, StepStatus
 from syncapp.models import Prospect, StudioOptions, SyncStatus
+from syncapp.models.statuses import CycleStatus, StepStatus
 from tests.steps.expect import CLEARED, expected_people, held
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ import time
 import pytest
 from django.db import transaction
 
-from syncapp.engine.statuses import CycleStatus
 from syncapp.engine.steps import matching
 from syncapp.models import MatchScanHit, Prospect, SyncStatus, WorkflowOption
+from syncapp.models.statuses import CycleStatus
 from syncapp.salesforce import SalesforceError
 from syncapp.salesforce.errors import TransientError
 from tests.fakes import IN_CHUNK, PAGE

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from syncapp.engine.statuses import StepStatus
 from syncapp.models import Activity, Prospect, StudioOptions, SyncCursor, SyncStatus, WorkflowOption
+from syncapp.models.statuses import StepStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +135,7 @@ def test_an_active_prospect_fetched_again_is_reset_to_not_processed(world):
     Prospect.objects.filter(backend_id="p_cy").update(lead_sync_attempts=3)
     world.sw.put_prospect(**world.sw.prospect("p_cy"))
 
-    from syncapp.engine.steps import StepContext
+    from syncapp.engine.steps.context import StepContext
     from syncapp.engine.steps.prospects import GetProspects
 
     class Job:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from syncapp.engine.statuses import CycleStatus, StepStatus
+from syncapp.models.statuses import CycleStatus, StepStatus
 
 pytestmark = pytest.mark.django_db
 

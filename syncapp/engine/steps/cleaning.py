@@ -19,7 +19,6 @@ Sources of candidates, so a quiet cycle reads almost nothing:
 from django.db import transaction
 
 from syncapp.engine import clients
-from syncapp.engine.statuses import StepStatus
 from syncapp.engine.steps import Step
 from syncapp.engine.steps.common import (
     PERSON_FIELDS,
@@ -48,6 +47,7 @@ from syncapp.models import (
     SyncCursor,
     SyncStatus,
 )
+from syncapp.models.statuses import StepStatus
 
 # The send-up's watermark of each object, and from when it noted clean candidates ("*": from
 # its first run, which reads every record holding a prospect id).

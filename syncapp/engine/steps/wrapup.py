@@ -1,11 +1,12 @@
 """The two steps that close every cycle."""
 
-from django.db import transaction
 from django.utils import timezone
 
-from syncapp.engine.statuses import StepStatus
+from syncapp.engine import clients
+from syncapp.engine.cycle import close_cycle
 from syncapp.engine.steps import Step
 from syncapp.models import StudioOptions, SWApexJob
+from syncapp.models.statuses import StepStatus
 
 
 def cycle_metrics(cycle):
@@ -47,17 +48,7 @@ class Finalizer(Step):
                     "the next cycle runs it again."
                 )
             elif cycle.full_sync:
-                now = timezone.now()
-                with transaction.atomic():
-                    options = StudioOptions.objects.select_for_update().get(pk=1)
-                    # A request made after this cycle started is for the next cycle.
-                    requested = options.full_sync_requested_at
-                    if options.full_sync_requested and (
-                        requested is None or requested <= cycle.created_at
-                    ):
-                        options.full_sync_requested = False
-                    options.full_sync_consumed_at = now
-                    options.save(update_fields=["full_sync_requested", "full_sync_consumed_at"])
+                StudioOptions.consume_full_sync(cycle.created_at, timezone.now())
                 batch.modified += 1
             ctx.entry["metrics"] = cycle_metrics(cycle)
         # A batch of its own: a backend that cannot take the metrics fails this batch (the
@@ -68,8 +59,6 @@ class Finalizer(Step):
 
     def send_metrics(self, ctx, metrics):
         """Send the cycle's success and error figures to the SalesWings backend."""
-        from syncapp.engine import clients
-
         clients.saleswings().send_metrics(metrics)
 
 
@@ -81,6 +70,4 @@ class Enqueuer(Step):
     required = True
 
     def run(self, ctx):
-        from syncapp.engine.cycle import close_cycle
-
         close_cycle(ctx)

@@ -1,6 +1,6 @@
 import pytest
 
-from syncapp.engine.statuses import CycleStatus, cycle_status, step_status
+from syncapp.models.statuses import CycleStatus, cycle_status, step_status
 
 C, P, F = CycleStatus.COMPLETED, CycleStatus.PARTIALLY_COMPLETED, CycleStatus.FAILED
 
