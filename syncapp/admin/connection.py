@@ -1,6 +1,6 @@
 """The Setup page's Connection section, over the SalesWings and Salesforce clients.
 
-SalesWings: the token pasted on the Setup page (`syncapp.saleswings.connect` checks it with
+SalesWings: the token pasted on the Setup page (`syncapp.engine.backend.connect` checks it with
 the backend and stores it encrypted), or SALESWINGS_API_TOKEN from the environment.
 Salesforce: credentials come from the environment; the page asks the org who we are through
 the engine's network seam (`syncapp.engine.clients`). A build without one of the client
@@ -33,12 +33,14 @@ class ConnectionStatus:
 
 
 def saleswings_connect_function():
-    """`syncapp.saleswings.connect`, or None when the client is not in this build."""
+    """`syncapp.engine.backend.connect`, or None when the client is not in this build."""
     try:
-        from syncapp.saleswings import connect
+        import syncapp.saleswings  # noqa: F401  (the client is in this build)
     except ImportError:
         return None
-    return connect
+    from syncapp.engine import backend
+
+    return backend.connect
 
 
 def saleswings_errors():
@@ -52,7 +54,8 @@ def _sandbox_hint():
     if not getattr(settings, "SANDBOX_ENABLED", False):
         return ""
     try:
-        from syncapp.saleswings import endpoint, sandbox_endpoint
+        from syncapp.engine.backend import endpoint
+        from syncapp.saleswings import sandbox_endpoint
 
         if endpoint() != sandbox_endpoint():
             return ""

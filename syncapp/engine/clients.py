@@ -21,7 +21,7 @@ def salesforce():
 
 
 def saleswings():
-    from syncapp.saleswings import get_client
+    from syncapp.engine.backend import get_client
 
     return _track(get_client())
 

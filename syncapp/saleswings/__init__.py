@@ -1,23 +1,28 @@
 """The SalesWings backend client (docs/saleswings-api.md).
 
-    from syncapp.saleswings import get_client
-    page = get_client().prospects(since=cursor, limit=500)
+    from syncapp import saleswings
+    client = saleswings.client(base_url, token)
+    page = client.prospects(since=cursor, limit=500)
 
-The endpoint is Studio Options' API Endpoint, else SALESWINGS_API_URL, else the sandbox. The
-token is the one connected on the Setup page, else SALESWINGS_API_TOKEN, else (only when
-talking to the embedded sandbox) the sandbox's seeded token.
+The seam takes where the backend is and the token as arguments; which endpoint and token the
+product uses (Studio Options, the token connected on the Setup page) is the engine's choice:
+`syncapp.engine.backend`.
 """
-
-import logging
 
 from django.conf import settings
 
 from .client import ClientConfig, Page, SalesWingsClient
 from .errors import AuthError
 
-__all__ = ["Page", "SalesWingsClient", "connect", "get_client", "endpoint"]
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "Page",
+    "SalesWingsClient",
+    "check_token",
+    "client",
+    "default_token",
+    "endpoint",
+    "sandbox_endpoint",
+]
 
 SANDBOX_PATH = "/sandbox/saleswings/api/v1"
 
@@ -26,16 +31,28 @@ def sandbox_endpoint():
     return settings.SANDBOX_BASE_URL.rstrip("/") + SANDBOX_PATH
 
 
-def endpoint():
-    """The backend's base URL: Studio Options, then settings, then the sandbox."""
-    from syncapp.models import StudioOptions  # lazy: models may import this package
-
-    configured = StudioOptions.load().api_endpoint or settings.SALESWINGS_API_URL
-    return (configured or sandbox_endpoint()).rstrip("/")
+def endpoint(configured=""):
+    """The backend's base URL: the one configured (Studio Options), then settings, then the
+    sandbox."""
+    return (configured or settings.SALESWINGS_API_URL or sandbox_endpoint()).rstrip("/")
 
 
-def _config(base_url, token):
-    return ClientConfig(
+def default_token(base_url):
+    """The token from settings when none was connected; talking to the embedded sandbox, its
+    seeded token (the embedded default works with zero configuration)."""
+    token = settings.SALESWINGS_API_TOKEN
+    if not token and settings.SANDBOX_ENABLED and base_url == sandbox_endpoint():
+        token = getattr(settings, "SANDBOX_SALESWINGS_TOKEN", "")
+    return token
+
+
+def client(base_url, token, **kwargs):
+    """A client for the backend at `base_url` with `token`; AuthError when there is no token."""
+    if not token:
+        raise AuthError(
+            "No SalesWings API token: connect on the Setup page or set SALESWINGS_API_TOKEN."
+        )
+    config = ClientConfig(
         base_url=base_url,
         token=token,
         connect_timeout=settings.SALESWINGS_CONNECT_TIMEOUT,
@@ -44,47 +61,14 @@ def _config(base_url, token):
         retry_base_delay=settings.SALESWINGS_RETRY_BASE_DELAY,
         retry_max_delay=settings.SALESWINGS_RETRY_MAX_DELAY,
     )
+    return SalesWingsClient(config, **kwargs)
 
 
-def _token(base_url):
-    from syncapp.models import Credential
-
-    token = Credential.reveal(Credential.SALESWINGS_TOKEN) or settings.SALESWINGS_API_TOKEN
-    if not token and settings.SANDBOX_ENABLED and base_url == sandbox_endpoint():
-        # The embedded default works with zero configuration: the sandbox's seeded token.
-        token = getattr(settings, "SANDBOX_SALESWINGS_TOKEN", "")
-    return token
-
-
-def get_client(**kwargs):
-    """A client for the configured backend; AuthError when there is no token."""
-    base_url = endpoint()
-    token = _token(base_url)
-    if not token:
-        raise AuthError(
-            "No SalesWings API token: connect on the Setup page or set SALESWINGS_API_TOKEN."
-        )
-    return SalesWingsClient(_config(base_url, token), **kwargs)
-
-
-def connect(token, user=None, **kwargs):
-    """The Setup page's Connect: check the token with GET /account and store it encrypted.
-
-    Returns the account. Raises AuthError when the backend refuses the token (nothing is
-    stored then), or another SalesWingsError when the backend cannot be reached.
-    """
+def check_token(base_url, token, **kwargs):
+    """The Setup page's Connect, on the wire: GET /account with `token`. Returns the account;
+    AuthError when the backend refuses the token, another SalesWingsError when it cannot be
+    reached."""
     token = (token or "").strip()
     if not token:
         raise AuthError("Paste the SalesWings API token first.")
-    client = SalesWingsClient(_config(endpoint(), token), **kwargs)
-    account = client.account()
-    from syncapp.models import Credential
-
-    Credential.store(
-        Credential.SALESWINGS_TOKEN,
-        token,
-        user=user,
-        account_name=str(account.get("name") or account.get("id")),
-    )
-    log.info("Connected to the SalesWings account %s", account.get("name") or account.get("id"))
-    return account
+    return client(base_url, token, **kwargs).account()

@@ -1,7 +1,7 @@
 """The Connection section: the SalesWings token and the Salesforce check, and the gate they
 put on the sync switch.
 
-The network is replaced at its seams: `syncapp.saleswings.connect`'s HTTP call (by a stand-in
+The network is replaced at its seams: `syncapp.engine.backend.connect`'s HTTP call (by a stand-in
 connect that stores the token the same way) and the fake org of `syncapp.engine.clients`.
 The browser test connects for real against the sandbox.
 """
@@ -9,8 +9,8 @@ The browser test connects for real against the sandbox.
 import pytest
 from django.urls import reverse
 
-from syncapp import saleswings
 from syncapp.admin import connection
+from syncapp.engine import backend as sw_backend
 from syncapp.models import Credential, SyncState
 from syncapp.salesforce.errors import SalesforceError
 from syncapp.saleswings.errors import AuthError, SalesWingsError
@@ -35,7 +35,7 @@ def backend(monkeypatch, settings):
         Credential.store(Credential.SALESWINGS_TOKEN, token, user=user, account_name="Acme Corp")
         return {"id": "acc_1", "name": "Acme Corp"}
 
-    monkeypatch.setattr(saleswings, "connect", connect)
+    monkeypatch.setattr(sw_backend, "connect", connect)
     return calls
 
 
@@ -82,7 +82,7 @@ def test_an_unreachable_backend_is_reported_on_the_field(backend, admin_client_s
     def down(token, user=None):
         raise SalesWingsError("503 unavailable")
 
-    monkeypatch.setattr(saleswings, "connect", down)
+    monkeypatch.setattr(sw_backend, "connect", down)
     response = admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN})
     errors = response.context["connect_form"].errors["token"]
     assert "could not be reached: 503 unavailable" in errors[0]

@@ -15,6 +15,7 @@ from django.db.models import Max
 from sandbox import seed, sw_views
 from sandbox.models import SwProspect
 from syncapp.engine import control
+from syncapp.engine.backend import get_client as sw_client
 from syncapp.engine.cycle import start_cycle
 from syncapp.engine.steps import matching
 from syncapp.models import (
@@ -26,7 +27,6 @@ from syncapp.models import (
 )
 from syncapp.models.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.salesforce import auth, get_client
-from syncapp.saleswings import get_client as sw_client
 from tests.sandboxsetup import configure_everything
 from tests.steps.expect import (
     ACCOUNT_FIELDS,

@@ -21,6 +21,6 @@ def sw_settings(settings, backend):
 
 @pytest.fixture
 def sw(sw_settings, db):
-    from syncapp.saleswings import get_client
+    from syncapp.engine.backend import get_client
 
     return get_client()

@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
+from syncapp.engine.backend import connect, endpoint, get_client
 from syncapp.models import Credential, StudioOptions
-from syncapp.saleswings import connect, endpoint, get_client
 from syncapp.saleswings.errors import AuthError, TransientError
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ that break the contract; AuthError on a refused token; other 4xx raise at once."
 
 import pytest
 
-from syncapp.saleswings import get_client
+from syncapp.engine.backend import get_client
 from syncapp.saleswings.errors import AuthError, BadResponse, RequestError, TransientError
 
 

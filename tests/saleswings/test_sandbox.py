@@ -8,8 +8,8 @@ import requests
 
 from sandbox import seed
 from sandbox.models import SwReceived
+from syncapp.engine.backend import connect, get_client
 from syncapp.models import Credential
-from syncapp.saleswings import connect, get_client
 from syncapp.saleswings.errors import AuthError
 
 pytestmark = pytest.mark.integration
