@@ -59,22 +59,13 @@ def restart(user=None, force=False):
 
 
 def _switch_on(state, user):
-    state.enabled = True
-    state.generation += 1
-    state.running_user = user if user is not None and user.pk else None
-    state.since = timezone.now()
-    state.save()
+    state.switch_on(user, timezone.now())
     scheduling.create_watcher(state.generation, state.since)
 
 
 def _switch_off(state, reason):
     now = timezone.now()
-    state.enabled = False
-    # Jobs carry the generation they were born in; a job still in a broker (Redis queues
-    # cannot be edited) sees the new generation when it starts and exits without work.
-    state.generation += 1
-    state.since = now
-    state.save()
+    state.switch_off(now)
     scheduling.delete_all()
     for job in AsyncJob.objects.active().select_for_update():
         job.mark_aborted(reason, now)

@@ -34,6 +34,24 @@ class SyncState(models.Model):
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
 
+    def switch_on(self, user, now):
+        """On, in a new generation, on behalf of `user` (None: nobody). The caller holds the
+        lock (`lock()`)."""
+        self.enabled = True
+        self.generation += 1
+        self.running_user = user if user is not None and user.pk else None
+        self.since = now
+        self.save()
+
+    def switch_off(self, now):
+        """Off, in a new generation. Jobs carry the generation they were born in; a job still
+        in a broker (Redis queues cannot be edited) sees the new one when it starts and exits
+        without work."""
+        self.enabled = False
+        self.generation += 1
+        self.since = now
+        self.save()
+
     @classmethod
     def lock(cls):
         """The state row, locked until the surrounding transaction ends."""
