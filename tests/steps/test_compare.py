@@ -80,7 +80,7 @@ def test_scan_mode_reads_a_stored_last_visit_as_salesforce_takes_it(stored):
     """Scan mode rewrites SQLite's text of a date-time directly: the same text as going
     through a datetime (`sf_datetime`)."""
     from syncapp.engine.steps.common import parse_datetime, sf_datetime
-    from syncapp.engine.steps.matching import _sf_text
+    from syncapp.engine.steps.matching.lookup import _sf_text
 
     expected = sf_datetime(parse_datetime(stored.replace(" ", "T", 1) if stored else stored))
     assert _sf_text(stored) == expected
@@ -91,8 +91,9 @@ def test_the_look_up_reads_a_last_visit_as_salesforce_takes_it():
     """Scan mode's look-up reads the stored last visit as text (SQLite: rewritten; PostgreSQL:
     spelled by to_char): the same text as `sf_datetime` of the datetime, milliseconds
     truncated, in UTC."""
-    from syncapp.engine.steps.common import insert_rows, sf_datetime
-    from syncapp.engine.steps.matching import ProspectLookup
+    from syncapp.bulk import insert
+    from syncapp.engine.steps.common import sf_datetime
+    from syncapp.engine.steps.matching.lookup import ProspectLookup
     from syncapp.models import Prospect
 
     zone = dt.timezone(dt.timedelta(hours=5, minutes=45))
@@ -104,7 +105,7 @@ def test_the_look_up_reads_a_last_visit_as_salesforce_takes_it():
         dt.datetime(999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
         None,
     ]
-    insert_rows(
+    insert(
         Prospect,
         [
             {"backend_id": f"p{i}", "email_key": f"p{i}@x.org", "lifecycle": "Active",

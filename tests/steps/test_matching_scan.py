@@ -266,7 +266,9 @@ def test_calls_in_flight_each_settle_their_own_records(world, monkeypatch, setti
     busier(world)
     force(monkeypatch, True)
     settings.SALESFORCE_WRITE_CONCURRENCY = in_flight
-    monkeypatch.setattr(matching, "COLLECTION_SIZE", 2)  # several calls a unit, several parts
+    # Several calls a unit, several parts.
+    monkeypatch.setattr(matching.scan_mode, "COLLECTION_SIZE", 2)
+    monkeypatch.setattr(matching.writes, "COLLECTION_SIZE", 2)
     real_update = world.sf.update
     calls, lock = [], threading.Lock()
 

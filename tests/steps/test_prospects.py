@@ -246,7 +246,7 @@ def test_postgresql_statistics_are_refreshed_after_many_rows_with_activity_sync(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from syncapp.engine.steps import common
+    from syncapp import bulk
 
     options = StudioOptions.load()
     options.activity_sync = True
@@ -256,7 +256,7 @@ def test_postgresql_statistics_are_refreshed_after_many_rows_with_activity_sync(
     )
     with CaptureQueriesContext(connection) as few:
         world.cycle()
-    monkeypatch.setattr(common, "ANALYZE_AFTER_ROWS", 1)
+    monkeypatch.setattr(bulk, "ANALYZE_AFTER_ROWS", 1)
     world.sw.put_prospect(**world.sw.prospect("p_cy"))
     world.sw.put_activity(
         id="a2", prospectId="p_cy", type="page_visit", occurredAt="2026-11-26T09:00:00Z"

@@ -1,5 +1,5 @@
-"""How `insert_rows` / `update_where` spell values for the database when they skip Django's
-field machinery (steps/common.py): exactly as Django would store them."""
+"""How `bulk.insert` / `bulk.update_by_key` spell values for the database when they skip
+Django's field machinery (syncapp/bulk.py): exactly as Django would store them."""
 
 import datetime as dt
 import json
@@ -7,15 +7,9 @@ import json
 import pytest
 from django.db import connection
 
-from syncapp.engine.steps import common
-from syncapp.engine.steps.common import (
-    _json_text,
-    insert_rows,
-    insert_values,
-    update_rows,
-    update_where,
-)
-from syncapp.engine.steps.matching import insert_hits
+from syncapp import bulk
+from syncapp.bulk import _json_text, insert, insert_columns, update_by_key
+from syncapp.engine.steps.matching.writes import insert_hits
 from syncapp.models import MatchScanHit, Prospect, RecordSnapshot
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +53,7 @@ def test_rows_read_back_as_django_writes_them():
     fetched = dt.datetime(2026, 11, 27, 10, 0, 0, 123456, tzinfo=dt.UTC)
     visit = dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     common = {"lifecycle": "Active", "fetched_at": fetched}
-    insert_rows(
+    insert(
         Prospect,
         [
             {**common, "backend_id": "p1", "tags": ["t1", "t2"], "scores": {"e": 3},
@@ -91,16 +85,17 @@ def test_rows_read_back_as_django_writes_them():
     assert rows[0][1:] == rows[2][1:]
 
 
-def test_constants_rows_that_differ_in_fields_and_defaults_no_row_holds():
+def test_rows_that_differ_in_fields_and_defaults_no_row_holds():
     fetched = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
-    insert_rows(
+    same = {"fetched_at": fetched, "lead_sync_attempts": 3}
+    insert(
         Prospect,
         [
-            {"backend_id": "p1", "lifecycle": "Active", "tags": ["t"], "last_error": "bad"},
-            {"backend_id": "p2", "lifecycle": "Merged"},  # fewer fields: the rest default
+            {"backend_id": "p1", "lifecycle": "Active", "tags": ["t"], "last_error": "bad",
+             **same},
+            {"backend_id": "p2", "lifecycle": "Merged", **same},  # fewer fields: the rest default
         ],
-        constants={"fetched_at": fetched, "lead_sync_attempts": 3},
-    )
+    )  # fmt: skip
     p1, p2 = Prospect.objects.order_by("backend_id")
     assert (p1.tags, p1.last_error, p1.lifecycle) == (["t"], "bad", "Active")
     assert (p2.tags, p2.last_error, p2.lifecycle) == ([], "", "Merged")
@@ -108,13 +103,12 @@ def test_constants_rows_that_differ_in_fields_and_defaults_no_row_holds():
         assert (p.fetched_at, p.lead_sync_attempts, p.matched_lead_ids) == (fetched, 3, [])
         assert p.scores == {} and p.sync_status == "Not Processed"
 
-    # An upsert with constants overwrites the fields named, keeps the others.
-    insert_rows(
+    # An upsert overwrites the fields named, keeps the others.
+    insert(
         Prospect,
-        [{"backend_id": "p1", "lifecycle": "Active", "tags": ["u"]}],
-        unique_fields=["backend_id"],
-        update_fields=["tags", "lead_sync_attempts"],
-        constants={"lead_sync_attempts": 0},
+        [{"backend_id": "p1", "lifecycle": "Active", "tags": ["u"], "lead_sync_attempts": 0}],
+        unique=["backend_id"],
+        update=["tags", "lead_sync_attempts"],
     )
     p1.refresh_from_db()
     assert (p1.tags, p1.lead_sync_attempts, p1.last_error) == (["u"], 0, "bad")
@@ -122,20 +116,20 @@ def test_constants_rows_that_differ_in_fields_and_defaults_no_row_holds():
 
 
 # The many-rows paths: executemany on SQLite, statements of up to `PG_ROWS` rows each on
-# PostgreSQL (steps/common.py `execute_rows`). The same outcome on both, whatever the cut.
+# PostgreSQL (syncapp/bulk.py `_execute_rows`). The same outcome on both, whatever the cut.
 
 
 @pytest.fixture
 def small_statements(monkeypatch):
     """Statements of 3 rows on PostgreSQL: 7 rows make two full ones and a short one."""
-    monkeypatch.setattr(common, "PG_ROWS", 3)
+    monkeypatch.setattr(bulk, "PG_ROWS", 3)
 
 
 def test_upsert_of_many_rows_with_a_key_twice_keeps_the_last(small_statements):
-    insert_rows(Prospect, [{"backend_id": "p0", "lifecycle": "Active", "first_name": "old"}])
+    insert(Prospect, [{"backend_id": "p0", "lifecycle": "Active", "first_name": "old"}])
     rows = [{"backend_id": f"p{i}", "lifecycle": "Active", "first_name": f"n{i}"} for i in range(7)]
     rows.insert(2, {"backend_id": "p5", "lifecycle": "Active", "first_name": "first"})
-    insert_rows(Prospect, rows, unique_fields=["backend_id"], update_fields=["first_name"])
+    insert(Prospect, rows, unique=["backend_id"], update=["first_name"])
     names = dict(Prospect.objects.values_list("backend_id", "first_name"))
     assert names == {f"p{i}": f"n{i}" for i in range(7)}
 
@@ -147,15 +141,15 @@ def test_insert_ignoring_conflicts_keeps_the_first_and_what_was_there(small_stat
     def row(rid, email):
         return [rid, "Contact", email, *blank]
 
-    insert_values(RecordSnapshot, names, [row("003A", "kept@x.org")])
+    insert_columns(RecordSnapshot, names, [row("003A", "kept@x.org")])
     rows = [row(f"003{c}", f"{c}@x.org") for c in "ABCDEFG"] + [row("003C", "second@x.org")]
-    insert_values(RecordSnapshot, names, rows, unique_fields=["salesforce_id"])
+    insert_columns(RecordSnapshot, names, rows, unique=["salesforce_id"])
     emails = dict(RecordSnapshot.objects.values_list("salesforce_id", "email"))
     assert emails == {"003A": "kept@x.org", **{f"003{c}": f"{c}@x.org" for c in "BCDEFG"}}
 
 
-def test_update_where_over_many_rows_with_nulls_json_and_booleans(small_statements):
-    insert_rows(
+def test_update_by_key_over_many_rows_with_nulls_json_and_booleans(small_statements):
+    insert(
         Prospect,
         [
             {"backend_id": f"p{i}", "lifecycle": "Active", "lead_pending": True,
@@ -167,7 +161,7 @@ def test_update_where_over_many_rows_with_nulls_json_and_booleans(small_statemen
     visit = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
     # last_visit: NULL in every row of the first two statements, set in the third.
     rows = [[[f"00Q{i}"], False, None if i < 6 else visit, i, pk] for i, pk in enumerate(pks[:7])]
-    update_where(
+    update_by_key(
         Prospect,
         ["matched_lead_ids", "lead_pending", "last_visit", "lead_sync_attempts"],
         "id",
@@ -183,13 +177,11 @@ def test_update_where_over_many_rows_with_nulls_json_and_booleans(small_statemen
     assert got["p7"] == ([], True, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 0)
 
 
-def test_update_rows_over_many_rows(small_statements):
-    insert_rows(Prospect, [{"backend_id": f"p{i}", "lifecycle": "Active"} for i in range(7)])
-    objs = list(Prospect.objects.order_by("backend_id"))
-    for i, p in enumerate(objs):
-        p.last_error = f"e{i}" if i % 2 else ""
-        p.matched_contact_ids = ["003X"] * i
-    update_rows(objs, ["last_error", "matched_contact_ids"])
+def test_update_by_primary_key_over_many_rows(small_statements):
+    insert(Prospect, [{"backend_id": f"p{i}", "lifecycle": "Active"} for i in range(7)])
+    pks = Prospect.objects.order_by("backend_id").values_list("pk", flat=True)
+    rows = [[f"e{i}" if i % 2 else "", ["003X"] * i, pk] for i, pk in enumerate(pks)]
+    update_by_key(Prospect, ["last_error", "matched_contact_ids"], "id", rows)
     for i, p in enumerate(Prospect.objects.order_by("backend_id")):
         assert (p.last_error, p.matched_contact_ids) == (f"e{i}" if i % 2 else "", ["003X"] * i)
 
@@ -212,7 +204,7 @@ def test_awkward_text_and_json_survive_the_many_rows_paths(small_statements):
         "  spaces  ",
         "new\nline\ttab",
     ]
-    insert_rows(
+    insert(
         Prospect,
         [
             {"backend_id": f"p{i}", "lifecycle": "Active", "first_name": text,
@@ -221,7 +213,7 @@ def test_awkward_text_and_json_survive_the_many_rows_paths(small_statements):
         ],
     )  # fmt: skip
     pks = dict(Prospect.objects.values_list("backend_id", "pk"))
-    update_where(
+    update_by_key(
         Prospect,
         ["last_name", "matched_lead_ids"],
         "id",
@@ -233,19 +225,19 @@ def test_awkward_text_and_json_survive_the_many_rows_paths(small_statements):
         assert (p.last_name, p.matched_lead_ids) == (awkward[-1 - i], [text])
 
 
-def test_update_where_with_a_key_twice_keeps_the_last(small_statements):
-    insert_rows(Prospect, [{"backend_id": f"p{i}", "lifecycle": "Active"} for i in range(4)])
+def test_update_by_key_with_a_key_twice_keeps_the_last(small_statements):
+    insert(Prospect, [{"backend_id": f"p{i}", "lifecycle": "Active"} for i in range(4)])
     pks = dict(Prospect.objects.values_list("backend_id", "pk"))
     rows = [[f"e{i}", pks[f"p{i}"]] for i in (0, 2, 1, 3)]
     rows.insert(1, ["first of two", pks["p2"]])  # in the first statement with the second
-    update_where(Prospect, ["last_error"], "id", rows)
+    update_by_key(Prospect, ["last_error"], "id", rows)
     assert dict(Prospect.objects.values_list("backend_id", "last_error")) == {
         f"p{i}": f"e{i}" for i in range(4)
     }
 
 
 def test_json_scalars_big_numbers_and_date_times_survive_the_many_rows_paths(small_statements):
-    """PostgreSQL takes a statement's rows as one JSON parameter (`pg_rows`): a JSON column's
+    """PostgreSQL takes a statement's rows as one JSON parameter (`_pg_rows`): a JSON column's
     value that is itself a string "null" stays that string (not SQL NULL, not JSON null);
     a 62-bit integer, a date-time without microseconds or in another zone come back as they
     went."""
@@ -256,7 +248,7 @@ def test_json_scalars_big_numbers_and_date_times_survive_the_many_rows_paths(sma
         (["x", {"é": None}], 7, None),
         ({"a": [1.25, -3, True]}, 1, dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)),
     ]
-    insert_rows(
+    insert(
         Prospect,
         [
             {"backend_id": f"p{i}", "lifecycle": "Active", "tags": tags, "seq": seq,
@@ -267,7 +259,7 @@ def test_json_scalars_big_numbers_and_date_times_survive_the_many_rows_paths(sma
     got = {p.backend_id: (p.tags, p.seq, p.last_visit) for p in Prospect.objects.all()}
     assert got == {f"p{i}": v for i, v in enumerate(values)}
     pks = dict(Prospect.objects.values_list("backend_id", "pk"))
-    update_where(
+    update_by_key(
         Prospect,
         ["scores", "matched_lead_ids"],
         "id",

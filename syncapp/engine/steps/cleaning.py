@@ -18,6 +18,7 @@ Sources of candidates, so a quiet cycle reads almost nothing:
 
 from django.db import transaction
 
+from syncapp import bulk
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
 from syncapp.engine.steps.common import (
@@ -28,12 +29,9 @@ from syncapp.engine.steps.common import (
     PersonStep,
     chunked,
     cleared_values,
-    insert_rows,
     keyset,
-    lock_prospect_statuses,
     parse_datetime,
     person_score_fields,
-    rows_by_keys,
     soql_datetime,
     soql_fields,
     write,
@@ -45,7 +43,6 @@ from syncapp.models import (
     Prospect,
     RecordSnapshot,
     SyncCursor,
-    SyncStatus,
 )
 from syncapp.models.statuses import StepStatus
 
@@ -63,11 +60,16 @@ def obsolete_records(records):
     # Plain SQL: the send-up runs this over every record it reads, after a large cycle every
     # record the sync wrote.
     fields = ("backend_id", "lifecycle", "email_key")
-    prospects = {row[0]: row[1:] for row in rows_by_keys(Prospect, fields, "backend_id", ids)}
+    prospects = {
+        backend_id: (lifecycle, email_key)
+        for backend_id, lifecycle, email_key in bulk.select_by_keys(
+            Prospect, fields, "backend_id", ids
+        )
+    }
     out = []
     for record in records:
-        p = prospects.get(record.get(PROSPECT_ID))
-        if p is None or p[0] != Lifecycle.ACTIVE or p[1] != (record.get("Email") or "").lower():
+        lifecycle, email_key = prospects.get(record.get(PROSPECT_ID), (None, None))
+        if lifecycle != Lifecycle.ACTIVE or email_key != (record.get("Email") or "").lower():
             out.append(record)
     return out
 
@@ -82,10 +84,10 @@ def start_noting(obj, since):
 def note_candidates(obj, records):
     """Keep the obsolete ones among records the send-up read, for the Clean step (in the
     send-up's transaction that moves its watermark past them)."""
-    insert_rows(
+    bulk.insert(
         CleanCandidate,
         [{"object": obj, "salesforce_id": r["Id"]} for r in obsolete_records(records)],
-        unique_fields=["object", "salesforce_id"],
+        unique=["object", "salesforce_id"],
     )
 
 
@@ -116,7 +118,7 @@ class CleanPersons(PersonStep):
     # matched: each side writes only its own object, its own snapshots and candidates, and
     # its own columns of the prospects (plus `sync_status`, set to Not Processed by either: a
     # Match step of the other side still running leaves such a prospect pending); the writes
-    # of prospects' statuses are serialized (`lock_prospect_statuses`). In the Match steps'
+    # of prospects' statuses are serialized (`bulk.lock_prospect_statuses`). In the Match steps'
     # group and lane of their side: CleanLeads starts when MatchProspectsToLeads ends (with
     # activity sync on, the Match steps run alone and the two Clean steps form the group by
     # themselves).
@@ -131,8 +133,7 @@ class CleanPersons(PersonStep):
         by_prospect = (
             f"SELECT {fields} FROM {self.obj} WHERE {self.condition}{PROSPECT_ID} IN ({{values}})"
         )
-        # Only the id: whole prospects (JSON decoded) cost more than the reads (offline,
-        # 5,000 of 100,000: 0.36 -> 0.13 s).
+        # Only the id: whole prospects (JSON decoded) cost more than the reads.
         flagged = Prospect.objects.filter(**{flag: True}).only("backend_id")
         for prospects in keyset(flagged, ctx.batch_size):
             with ctx.batch() as batch:
@@ -142,8 +143,8 @@ class CleanPersons(PersonStep):
                 failed_prospects = {r.get(PROSPECT_ID) for r in failed}
                 done = [p.pk for p in prospects if p.backend_id not in failed_prospects]
                 with transaction.atomic():
-                    lock_prospect_statuses()
-                    Prospect.objects.filter(pk__in=done).update(**{flag: False})
+                    bulk.lock_prospect_statuses()
+                    Prospect.objects.filter(pk__in=done).mark_cleaned(self.side)
 
         # The send-up's candidates, read again: the Match step may have filled them since.
         # (Those already cleaned above no longer hold a prospect id.)
@@ -201,16 +202,15 @@ class CleanPersons(PersonStep):
         failed = [r for r in doomed if outcome.get(r["Id"])]
         cleared = [r for r in doomed if not outcome.get(r["Id"])]
         with transaction.atomic():
-            lock_prospect_statuses()
+            bulk.lock_prospect_statuses()
             RecordSnapshot.objects.filter(salesforce_id__in=[r["Id"] for r in cleared]).delete()
             # A cleared record whose e-mail belongs to another active prospect is that
             # prospect's to fill: write it again next cycle.
             emails = {(r.get("Email") or "").lower() for r in cleared} - {""}
             if emails:
-                Prospect.objects.filter(email_key__in=emails, lifecycle=Lifecycle.ACTIVE).update(
-                    sync_status=SyncStatus.NOT_PROCESSED,
-                    **{f"{self.side}_pending": True, f"{self.side}_sync_attempts": 0},
-                )
+                Prospect.objects.filter(
+                    email_key__in=emails, lifecycle=Lifecycle.ACTIVE
+                ).requeue_side(self.side)
         return failed
 
 
@@ -275,7 +275,7 @@ class CleanProspects(Step):
             with ctx.batch() as batch:
                 batch.examined += len(prospects)
                 # Only the keys: the deletion's collector otherwise loads whole prospects
-                # (their JSON decoded) to delete them (offline, 5,000: 0.22 -> 0.18 s).
+                # (their JSON decoded) to delete them.
                 deleted = (
                     Prospect.objects.filter(pk__in=[p.pk for p in prospects]).only("pk").delete()
                 )

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.models import Lifecycle, Prospect, ScoreDefinition, SyncStatus, TagDefinition
+from syncapp.models import Lifecycle, Prospect, ScoreDefinition, TagDefinition
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +30,7 @@ def _parse(items, batch, kind):
 def requeue_active_prospects():
     """What a prospect writes depends on a definition that changed: write them all again.
     (The compare-before-write keeps the Salesforce writes to the records that really change.)"""
-    return Prospect.objects.filter(lifecycle=Lifecycle.ACTIVE).update(
-        sync_status=SyncStatus.NOT_PROCESSED,
-        lead_pending=True,
-        contact_pending=True,
-        lead_sync_attempts=0,
-        contact_sync_attempts=0,
-    )
+    return Prospect.objects.filter(lifecycle=Lifecycle.ACTIVE).requeue()
 
 
 class _Definitions(Step):

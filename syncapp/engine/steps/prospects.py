@@ -10,18 +10,15 @@ import json
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
+from syncapp import bulk
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.common import (
-    insert_rows,
-    parse_datetime,
-    refresh_statistics,
-    rows_by_keys,
-)
+from syncapp.engine.steps.common import parse_datetime
 from syncapp.models import (
     Activity,
     ActivityType,
@@ -29,7 +26,6 @@ from syncapp.models import (
     Prospect,
     ScoreDefinition,
     SyncCursor,
-    SyncStatus,
     TagDefinition,
 )
 from syncapp.saleswings.client import MAX_SEQ
@@ -205,12 +201,23 @@ UPSERT_FIELDS = [
 ]
 
 
+class StoredState(NamedTuple):
+    """What GetProspects needs of a prospect already stored."""
+
+    email_key: str
+    lead_clean_pending: bool
+    contact_clean_pending: bool
+
+
 def stored_states(ids):
-    """{backend id: (e-mail key, lead clean pending, contact clean pending)} of the prospects
-    already stored among `ids` (one page). Plain SQL: the ORM took ~6 ms a page to build and
-    convert this statement of 1,000 parameters (offline), against ~1 ms."""
+    """{backend id: its `StoredState`} of the prospects already stored among `ids` (one page).
+    Plain SQL (`bulk.select_by_keys`): the ORM's statement of 1,000 parameters cost several
+    times the look-up."""
     fields = ("backend_id", "email_key", "lead_clean_pending", "contact_clean_pending")
-    return {row[0]: row[1:] for row in rows_by_keys(Prospect, fields, "backend_id", ids)}
+    return {
+        backend_id: StoredState(*state)
+        for backend_id, *state in bulk.select_by_keys(Prospect, fields, "backend_id", ids)
+    }
 
 
 def store_prospects(parsed, now):
@@ -223,24 +230,21 @@ def store_prospects(parsed, now):
         # Records that held this prospect may have to be cleaned: it is gone, or its e-mail
         # moved (its old Leads/Contacts no longer match). New inactive prospects too: the org
         # may hold their data from before.
-        dirty = not active or (previous is not None and previous[0] != fields["email_key"])
+        dirty = not active or (previous is not None and previous.email_key != fields["email_key"])
         matchable = active and bool(fields["email_key"])
         fields.update(
-            sync_status=SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
+            sync_status=Prospect.status_for(matchable),
             lead_pending=matchable,
             contact_pending=matchable,
             last_error="; ".join(problems)[:2000],
-            lead_clean_pending=dirty or bool(previous and previous[1]),
-            contact_clean_pending=dirty or bool(previous and previous[2]),
+            lead_clean_pending=dirty or bool(previous and previous.lead_clean_pending),
+            contact_clean_pending=dirty or bool(previous and previous.contact_clean_pending),
+            fetched_at=now,
+            lead_sync_attempts=0,
+            contact_sync_attempts=0,
         )
         rows.append(fields)
-    insert_rows(
-        Prospect,
-        rows,
-        unique_fields=["backend_id"],
-        update_fields=UPSERT_FIELDS,
-        constants={"fetched_at": now, "lead_sync_attempts": 0, "contact_sync_attempts": 0},
-    )
+    bulk.insert(Prospect, rows, unique=["backend_id"], update=UPSERT_FIELDS)
 
 
 class GetProspects(Step):
@@ -248,8 +252,8 @@ class GetProspects(Step):
     # A batch is this many prospects, fetched in pages of up to the contract's largest (1,000)
     # and stored with their cursor in one transaction. Several pages a transaction: each
     # commit writes every index page its rows touched (the e-mail and id indexes take random
-    # keys), so 5 pages a commit write far fewer pages than 5 commits (measured offline,
-    # 100,000 prospects: 2.35 -> 1.85 s). A crash repeats at most one batch.
+    # keys), so 5 pages a commit write far fewer pages than 5 commits. A crash repeats at most
+    # one batch.
     default_batch_size = 5 * PAGE_LIMIT_MAX
 
     def run(self, ctx):
@@ -273,10 +277,9 @@ class GetProspects(Step):
         if ctx.options.activity_sync:
             # Then GetProspectPages and the Match steps' settlements walk the prospects batch
             # by batch, each statement planned by the table's statistics. Without activity
-            # sync the settlement is one statement per side, and the fresh statistics made it
-            # no faster (a 100,000 cycle on PostgreSQL 18.5-19.1 s without, 19.4-20.1 s with:
-            # docs/benchmarks.md, fourteenth session).
-            refresh_statistics(Prospect, stored)
+            # sync the settlement is one statement per side, which fresh statistics do not
+            # make faster.
+            bulk.refresh_statistics(Prospect, stored)
 
     def batches(self, ctx, sw, since, limit, tag_ids, score_ids, ahead):
         """Batch after batch until the backend has no more. A batch's pages and the cursor
@@ -425,8 +428,8 @@ class GetProspectPages(Step):
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
         # The activities' prospects were queued again: both tables changed.
-        refresh_statistics(Activity, total)
-        refresh_statistics(Prospect, total)
+        bulk.refresh_statistics(Activity, total)
+        bulk.refresh_statistics(Prospect, total)
 
     def store_page(self, batch, page, since):
         """Parse and store one page with the cursor past it (one transaction); returns the
@@ -440,7 +443,7 @@ class GetProspectPages(Step):
                 batch.record_failure(f"Activity skipped: {exc}")
         with transaction.atomic():
             ids = sorted({pid for pid, _ in parsed})
-            prospects = dict(rows_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids))
+            prospects = dict(bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids))
             rows = []
             for prospect_id, fields in parsed:
                 pk = prospects.get(prospect_id)
@@ -450,27 +453,13 @@ class GetProspectPages(Step):
                         f"{prospect_id}, which is not stored here"
                     )
                     continue
-                fields["prospect_id"] = pk
+                fields.update(prospect_id=pk, lead_synced=False, contact_synced=False)
                 rows.append(fields)
-            # One prepared upsert (`insert_rows`), not bulk_create: its SQL compilation per
-            # value cost more than the writes. A page carrying an activity twice keeps the
-            # last (as executemany leaves it).
-            insert_rows(
-                Activity,
-                rows,
-                unique_fields=["backend_id"],
-                update_fields=ACTIVITY_UPSERT_FIELDS,
-                constants={"lead_synced": False, "contact_synced": False},
-            )
+            # A page carrying an activity twice keeps the last.
+            bulk.insert(Activity, rows, unique=["backend_id"], update=ACTIVITY_UPSERT_FIELDS)
             # Their Leads and Contacts get the new activities in this cycle's Match.
             Prospect.objects.filter(
                 pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
-            ).exclude(email_key="").update(
-                sync_status=SyncStatus.NOT_PROCESSED,
-                lead_pending=True,
-                contact_pending=True,
-                lead_sync_attempts=0,
-                contact_sync_attempts=0,
-            )
+            ).exclude(email_key="").requeue()
             SyncCursor.put(SyncCursor.ACTIVITIES, max(page.next_since, since))
         return len(rows)

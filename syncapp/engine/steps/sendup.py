@@ -20,6 +20,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from syncapp import bulk
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
 from syncapp.engine.steps.cleaning import note_candidates, start_noting
@@ -27,13 +28,11 @@ from syncapp.engine.steps.common import (
     FAVORITE,
     PROSPECT_ID,
     chunked,
-    insert_values,
-    rows_by_keys,
     sf_datetime,
     soql_datetime,
     soql_fields,
 )
-from syncapp.engine.steps.matching import SNAPSHOT_COLUMNS
+from syncapp.engine.steps.matching.writes import SNAPSHOT_COLUMNS
 from syncapp.models import RecordSnapshot, SyncCursor
 
 SEND_MAX = 500  # the backend takes at most 500 changes per call
@@ -45,10 +44,11 @@ def snapshot_rows(ids):
     """{Salesforce id: its snapshot's send-up fields (a tuple in `RecordSnapshot.SF_FIELDS`
     order, as `row_of` reads them off a record)} of the snapshots among `ids`. Plain SQL: after
     a large cycle the send-up reads back every record the sync wrote, and model instances cost
-    more than the comparison (docs/benchmarks.md, fourteenth session). SQLite answers the
-    favourite as 0 or 1, equal to False and True in the comparison."""
+    more than the comparison. SQLite answers the favourite as 0 or 1, equal to False and True
+    in the comparison."""
     fields = ["salesforce_id", *RecordSnapshot.SF_FIELDS]
-    return {row[0]: row[1:] for row in rows_by_keys(RecordSnapshot, fields, "salesforce_id", ids)}
+    rows = bulk.select_by_keys(RecordSnapshot, fields, "salesforce_id", ids)
+    return {row[0]: row[1:] for row in rows}
 
 
 class UpdateToSalesWings(Step):
@@ -107,12 +107,12 @@ class UpdateToSalesWings(Step):
                     # Every record read, the sync's own writes included: the Clean steps
                     # need not read them again (steps/cleaning.py).
                     note_candidates(obj, records)
-                    insert_values(
+                    bulk.insert_columns(
                         RecordSnapshot,
                         SNAPSHOT_COLUMNS,
                         [[record["Id"], obj, *row] for record, row in changed],
-                        unique_fields=["salesforce_id"],
-                        update_fields=SNAPSHOT_COLUMNS[1:],
+                        unique=["salesforce_id"],
+                        update=SNAPSHOT_COLUMNS[1:],
                     )
                     newest = max([newest or ""] + [r["SystemModstamp"] for r in records]) or None
                     if newest:
