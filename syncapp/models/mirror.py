@@ -262,10 +262,17 @@ class Prospect(models.Model):
         return self.lifecycle == Lifecycle.ACTIVE
 
     @staticmethod
-    def status_for(matchable):
-        """The status a stored prospect starts with: Not Processed when it is to be matched
-        (active, with an e-mail), else Processed (nothing to write)."""
-        return SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED
+    def fetched_state(matchable):
+        """The sync state of a prospect just fetched from the backend (the fields a stored row
+        takes, for GetProspects' upsert): Not Processed with both sides pending and no attempts
+        when it is to be matched (active, with an e-mail), else Processed (nothing to write)."""
+        return {
+            "sync_status": SyncStatus.NOT_PROCESSED if matchable else SyncStatus.PROCESSED,
+            "lead_pending": matchable,
+            "contact_pending": matchable,
+            "lead_sync_attempts": 0,
+            "contact_sync_attempts": 0,
+        }
 
 
 class ActivityType(models.TextChoices):

@@ -232,16 +232,12 @@ def store_prospects(parsed, now):
         # may hold their data from before.
         dirty = not active or (previous is not None and previous.email_key != fields["email_key"])
         matchable = active and bool(fields["email_key"])
+        fields.update(Prospect.fetched_state(matchable))
         fields.update(
-            sync_status=Prospect.status_for(matchable),
-            lead_pending=matchable,
-            contact_pending=matchable,
             last_error="; ".join(problems)[:2000],
             lead_clean_pending=dirty or bool(previous and previous.lead_clean_pending),
             contact_clean_pending=dirty or bool(previous and previous.contact_clean_pending),
             fetched_at=now,
-            lead_sync_attempts=0,
-            contact_sync_attempts=0,
         )
         rows.append(fields)
     bulk.insert(Prospect, rows, unique=["backend_id"], update=UPSERT_FIELDS)
