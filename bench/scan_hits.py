@@ -2,7 +2,7 @@
 
     python bench/scan_hits.py [--rows 55000] [--rounds 3]
 
-Scan mode writes one hit per matched Lead or Contact (steps/matching.py), so the insert is on
+Scan mode writes one hit per matched Lead or Contact (steps/matching/), so the insert is on
 the cycle's hot path. Inserts the same rows, 400 a transaction as `land` does, into the table
 as migration 0007 made it (with an `email_key` column and an (object, email_key) index) and
 as it is since 0009 (neither), in fresh SQLite files with the project's PRAGMAs (WAL,
