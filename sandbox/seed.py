@@ -16,7 +16,6 @@ from django.db import connection, transaction
 
 from . import models
 from .ids import make_id
-from .schema import SOBJECTS
 
 TAGS = [
     ("tag_pricing", "Pricing Page", "Visited the pricing page"),
@@ -383,7 +382,3 @@ def seed(sizes, seed_value, base_time):
             _reset_sequences()
     written["seconds"] = {k: round(v, 1) for k, v in timings.items()}
     return written
-
-
-def sobject_counts():
-    return {name: s.model.objects.filter(is_deleted=False).count() for name, s in SOBJECTS.items()}

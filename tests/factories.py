@@ -2,17 +2,27 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django_q.models import Schedule
+from rest_framework.authtoken.models import Token
 
+from sandbox.models import SwProspect
 from syncapp import roles
 from syncapp.models import (
+    Activity,
+    AsyncJob,
     FieldMapping,
+    LoggerOptions,
     NotificationSetting,
+    PendingLogEntry,
     Prospect,
+    RecordSnapshot,
     ScoreDefinition,
     SWApexJob,
     TagDefinition,
+    WorkflowOption,
 )
-from syncapp.models.statuses import CycleStatus, Trigger
+from syncapp.models.schedules import ScheduleStats
+from syncapp.models.statuses import CycleStatus, JobType, Trigger
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -100,3 +110,94 @@ class ProspectFactory(factory.django.DjangoModelFactory):
     email_key = factory.LazyAttribute(lambda p: p.email.lower())
     lifecycle = "Active"
     seq = factory.Sequence(lambda n: n + 1)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    backend_id = factory.Sequence(lambda n: f"act_{n}")
+    prospect = factory.SubFactory(ProspectFactory)
+    type = "page_visit"
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class RecordSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RecordSnapshot
+
+    salesforce_id = factory.Sequence(lambda n: f"00Q{n:012d}AAA")
+    object = "Lead"
+
+
+class AsyncJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AsyncJob
+
+    class_name = "SWJobGetTags"
+    job_type = JobType.QUEUEABLE
+    generation = 1
+
+
+class WorkflowOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkflowOption
+
+    step = factory.Sequence(lambda n: f"Step{n}")
+
+
+class LoggerOptionsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LoggerOptions
+
+    logger = factory.Sequence(lambda n: f"syncapp.part{n}")
+
+
+class PendingLogEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PendingLogEntry
+
+    time = factory.LazyFunction(timezone.now)
+    level = "WARNING"
+    logger = "syncapp.engine"
+    message = factory.Sequence(lambda n: f"message {n}")
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    """A django-q schedule that is not one of SW Studio's."""
+
+    class Meta:
+        model = Schedule
+
+    name = factory.Sequence(lambda n: f"schedule {n}")
+    func = "math.floor"
+    args = "1"
+
+
+class ScheduleStatsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScheduleStats
+
+    schedule = factory.SubFactory(ScheduleFactory)
+
+
+class TokenFactory(factory.django.DjangoModelFactory):
+    """A user's REST API token (its key is generated on save; a user has one)."""
+
+    class Meta:
+        model = Token
+        django_get_or_create = ["user"]
+
+    user = factory.SubFactory(UserFactory)
+
+
+class SwProspectFactory(factory.django.DjangoModelFactory):
+    """A prospect of the sandbox's SalesWings backend."""
+
+    class Meta:
+        model = SwProspect
+
+    id = factory.Sequence(lambda n: f"p{n}")
+    seq = factory.Sequence(lambda n: n + 1)
+    email = factory.LazyAttribute(lambda p: f"{p.id}@example.org")
+    updated_at = factory.LazyFunction(timezone.now)

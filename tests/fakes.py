@@ -1,43 +1,27 @@
 """In-memory stand-ins for the two network clients, with exactly their interface.
 
-`FakeSalesforce` answers the SOQL subset the steps use (SELECT ... FROM ... WHERE with AND/OR,
-= != < <= > >=, IN (...), null/true/false/'text'/numbers/date-times, ORDER BY one field),
-compares text case-insensitively as Salesforce does, counts API calls like the real client
-(a query page of 2,000 rows, a collection call of 200 records) and can inject validation rules,
-transient failures and an exhausted daily limit. `FakeSalesWings` serves the backend's
-contract from lists. The steps are also run against the real clients and the sandbox over HTTP
-in tests/integration once those land; these fakes keep the unit tests fast and exact.
+`FakeSalesforce` keeps the org's records in dicts and answers SOQL through the sandbox's parser
+(sandbox/soql.py), evaluating its parse tree on those dicts (no LIKE or date literals: no step
+uses them); text compares case-insensitively as in Salesforce. It counts API calls like the
+real client (a query page of 2,000 rows, a collection call of 200 records) and can inject
+validation rules, transient failures and an exhausted daily limit. `FakeSalesWings` serves the
+backend's contract from lists. tests/integration runs the steps against the real clients and
+the sandbox over HTTP; these fakes keep the unit tests fast and exact.
 """
 
 import datetime as dt
 import itertools
 import math
+import operator
 import re
-from collections import namedtuple
 
 from django.utils import timezone
 
-from syncapp.engine.steps import StopStep
-
-try:  # the real classes, once the clients branch is in
-    from syncapp.salesforce import RecordResult
-except ImportError:  # pragma: no cover - until then, the same shape
-    RecordResult = namedtuple("RecordResult", "id success errors codes")
-try:
-    from syncapp.salesforce.errors import LimitExhausted, TransientError
-except ImportError:  # pragma: no cover
-
-    class TransientError(Exception):
-        pass
-
-    class LimitExhausted(StopStep):
-        pass
-
-
-try:
-    from syncapp.saleswings import Page
-except ImportError:  # pragma: no cover
-    Page = namedtuple("Page", "items next_since has_more")
+from sandbox.errors import SfApiError
+from sandbox.soql import parse as parse_soql
+from syncapp.salesforce import LimitExhausted, RecordResult
+from syncapp.salesforce.errors import PermanentError, TransientError
+from syncapp.saleswings import Page
 
 SW = [
     "SW_Prospect_Id__c",
@@ -94,36 +78,6 @@ PAGE = 2000
 COLLECTION = 200
 IN_CHUNK = 300
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')"
-    r"|(?P<dt>\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2}))"
-    r"|(?P<num>-?\d+(?:\.\d+)?)"
-    r"|(?P<op>!=|<>|<=|>=|=|<|>)"
-    r"|(?P<punct>[(),])"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
-)
-
-
-def _tokens(text):
-    pos, out = 0, []
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            if text[pos:].strip() == "":
-                break
-            raise ValueError(f"SOQL syntax error near {text[pos : pos + 20]!r}")
-        kind = m.lastgroup
-        value = m.group(kind)
-        if kind == "str":
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        elif kind == "dt":
-            value = dt.datetime.fromisoformat(value)
-        elif kind == "num":
-            value = float(value)
-        out.append((kind, value))
-        pos = m.end()
-    return out
-
 
 def _norm(value):
     if isinstance(value, str):
@@ -140,136 +94,69 @@ def _norm(value):
     return value
 
 
-class _Query:
-    def __init__(self, soql):
-        tokens = _tokens(soql)
-        self.pos = 0
-        self.t = tokens
-        self._kw("SELECT")
-        self.fields = []
-        while True:
-            field = self._word()
-            if field.upper() == "COUNT" and self._punct("("):
-                if not self._punct(")"):
-                    raise ValueError("SOQL: COUNT() takes nothing here")
-                break  # SELECT COUNT(): no fields, the count is the answer
-            self.fields.append(field)
-            if not self._punct(","):
-                break
-        self._kw("FROM")
-        self.obj = self._word()
-        self.where = None
-        self.order = None
-        if self._kw("WHERE", optional=True):
-            self.where = self._or()
-        if self._kw("ORDER", optional=True):
-            self._kw("BY")
-            self.order = self._word()
-            desc = self._kw("DESC", optional=True)
-            self._kw("ASC", optional=True)
-            self.desc = bool(desc)
-        if self.pos != len(self.t):
-            raise ValueError(f"SOQL: unexpected {self.t[self.pos]}")
+def _parse(soql):
+    """The sandbox's parse tree of a statement (sandbox/soql.py): the fake evaluates that tree
+    on its dicts, where the sandbox compiles it onto the ORM."""
+    try:
+        return parse_soql(soql)
+    except SfApiError as exc:
+        raise PermanentError(f"{exc.code}: {exc.message}", code=exc.code, status=400) from None
 
-    def _peek(self):
-        return self.t[self.pos] if self.pos < len(self.t) else (None, None)
 
-    def _kw(self, word, optional=False):
-        kind, value = self._peek()
-        if kind == "word" and value.upper() == word:
-            self.pos += 1
-            return True
-        if optional:
-            return False
-        raise ValueError(f"SOQL: expected {word}, got {value!r}")
+def _literal(literal):
+    kind, value = literal
+    if kind == "dlit":
+        raise NotImplementedError("the fake does not evaluate date literals")
+    if kind == "str":  # the parser keeps LIKE's escapes, which mean nothing elsewhere
+        return value.replace("\\%", "%").replace("\\_", "_")
+    return value
 
-    def _word(self):
-        kind, value = self._peek()
-        if kind != "word":
-            raise ValueError(f"SOQL: expected a name, got {value!r}")
-        self.pos += 1
-        return value
 
-    def _punct(self, p):
-        if self._peek() == ("punct", p):
-            self.pos += 1
-            return True
+_COMPARE = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _matches(record, node):
+    kind = node[0]
+    if kind == "and":
+        return all(_matches(record, n) for n in node[1])
+    if kind == "or":
+        return any(_matches(record, n) for n in node[1])
+    if kind == "not":
+        return not _matches(record, node[1])
+    if kind == "in":
+        _, field, values, negate = node
+        found = _norm(record.get(field.api)) in {_norm(_literal(v)) for v in values}
+        return found != negate
+    if kind != "cmp":
+        raise NotImplementedError(f"the fake does not evaluate {kind.upper()}")
+    _, field, op, literal = node
+    have, want = record.get(field.api), _literal(literal)
+    if want is None:
+        empty = have is None or have == ""
+        return empty if op == "=" else not empty
+    if have is None:
+        return op == "!="  # Salesforce's != also matches nulls
+    a, b = _norm(have), _norm(want)
+    if isinstance(b, dt.datetime) and isinstance(a, str):
         return False
+    return _COMPARE[op](a, b)
 
-    def _or(self):
-        terms = [self._and()]
-        while self._kw("OR", optional=True):
-            terms.append(self._and())
-        return ("or", terms)
 
-    def _and(self):
-        terms = [self._atom()]
-        while self._kw("AND", optional=True):
-            terms.append(self._atom())
-        return ("and", terms)
-
-    def _atom(self):
-        if self._punct("("):
-            inner = self._or()
-            if not self._punct(")"):
-                raise ValueError("SOQL: missing )")
-            return inner
-        field = self._word()
-        if self._kw("IN", optional=True):
-            if not self._punct("("):
-                raise ValueError("SOQL: IN needs (")
-            values = []
-            while not self._punct(")"):
-                values.append(self._value())
-                self._punct(",")
-            return ("in", field, values)
-        kind, op = self._peek()
-        if kind != "op":
-            raise ValueError(f"SOQL: expected an operator after {field}")
-        self.pos += 1
-        return ("cmp", field, op, self._value())
-
-    def _value(self):
-        kind, value = self._peek()
-        self.pos += 1
-        if kind == "word":
-            low = value.lower()
-            if low in ("null", "true", "false"):
-                return {"null": None, "true": True, "false": False}[low]
-            raise ValueError(f"SOQL: unexpected {value}")
-        return value
-
-    def matches(self, record, node=None):
-        node = node or self.where
-        if node is None:
-            return True
-        kind = node[0]
-        if kind == "or":
-            return any(self.matches(record, n) for n in node[1])
-        if kind == "and":
-            return all(self.matches(record, n) for n in node[1])
-        if kind == "in":
-            have = _norm(record.get(node[1]))
-            return have in {_norm(v) for v in node[2]}
-        _, field, op, want = node
-        have = record.get(field)
-        if want is None:
-            empty = have is None or have == ""
-            return empty if op == "=" else not empty
-        if have is None:
-            return False
-        a, b = _norm(have), _norm(want)
-        if isinstance(b, dt.datetime) and isinstance(a, str):
-            return False
-        return {
-            "=": a == b,
-            "!=": a != b,
-            "<>": a != b,
-            "<": a < b,
-            "<=": a <= b,
-            ">": a > b,
-            ">=": a >= b,
-        }[op]
+def _fields_of(node):
+    if node is None:
+        return []
+    if node[0] in ("and", "or"):
+        return [f for n in node[1] for f in _fields_of(n)]
+    if node[0] == "not":
+        return _fields_of(node[1])
+    return [node[1]]
 
 
 def _quote(value):
@@ -337,19 +224,26 @@ class FakeSalesforce:
 
     def _select(self, soql):
         self.statements.append(soql)
-        q = _Query(soql)
-        fields = set(OBJECTS[q.obj]) | set(SYSTEM)
-        for f in q.fields:
-            if f not in fields:
-                raise ValueError(f"INVALID_FIELD: No such column '{f}' on entity '{q.obj}'")
-        rows = [r for r in self.db[q.obj].values() if q.matches(r)]
-        if q.order:
-            rows.sort(key=lambda r: (r.get(q.order) is None, _norm(r.get(q.order))))
-            if q.desc:
-                rows.reverse()
-        else:
-            rows.sort(key=lambda r: r["Id"])
-        return [{f: r.get(f) for f in q.fields} for r in rows]
+        q = _parse(soql)
+        obj = q.sobject.name
+        fields = set(OBJECTS[obj]) | set(SYSTEM)
+        for f in [*q.fields, *_fields_of(q.where), *(f for f, _, _ in q.order)]:
+            if f.api not in fields:
+                raise PermanentError(
+                    f"INVALID_FIELD: No such column '{f.api}' on entity '{obj}'",
+                    code="INVALID_FIELD",
+                    status=400,
+                )
+        rows = sorted(self.db[obj].values(), key=lambda r: r["Id"])
+        if q.where is not None:
+            rows = [r for r in rows if _matches(r, q.where)]
+        for f, desc, nulls_first in reversed(q.order):  # stable sorts: last key first
+            present = [r for r in rows if r.get(f.api) is not None]
+            present.sort(key=lambda r, api=f.api: _norm(r[api]), reverse=desc)
+            missing = [r for r in rows if r.get(f.api) is None]
+            rows = missing + present if nulls_first else present + missing
+        end = None if q.limit is None else q.offset + q.limit
+        return [{f.api: r.get(f.api) for f in q.fields} for r in rows[q.offset : end]]
 
     def query(self, soql, *, read_ahead=False):
         rows = self._select(soql)

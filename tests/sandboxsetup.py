@@ -1,8 +1,8 @@
 """Configuring the product for a whole-workflow run against the sandbox org."""
 
 from syncapp.engine.field_mappings import check_target
-from syncapp.models import FieldMapping, StudioOptions
-from tests.factories import ScoreDefinitionFactory
+from syncapp.models import StudioOptions
+from tests.factories import FieldMappingFactory, ScoreDefinitionFactory
 
 SCORE_FIELDS = (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c"))
 
@@ -17,7 +17,7 @@ def configure_everything(**options):
         definition = ScoreDefinitionFactory(backend_id=score, name=score.title())
         for obj in ("Lead", "Contact", "Account", "Opportunity"):
             check_target(obj, field)
-            mapping = FieldMapping(score=definition, object=obj, field=field)
+            mapping = FieldMappingFactory.build(score=definition, object=obj, field=field)
             mapping.full_clean()
             mapping.save()
     studio = StudioOptions.load()

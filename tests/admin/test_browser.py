@@ -3,8 +3,9 @@ real clients talking to the sandbox that the same server serves.
 
 Log in, connect, turn the sync on, watch a cycle progress and finish on the Setup page (its
 steps run in this process, one at a time, so the test sees every stage), open the run record,
-filter Apex Jobs by SW Studio Steps, turn the sync off. Saves docs/screenshots/setup.png and
-docs/screenshots/run-record.png.
+filter Apex Jobs by SW Studio Steps, turn the sync off. Takes the README's screenshots,
+setup.png and run-record.png, into a temporary folder, or into the folder
+SWSTUDIO_SCREENSHOTS names (scripts/screenshots: docs/screenshots).
 """
 
 import datetime as dt
@@ -33,7 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(django_settings.BASE_DIR) / "docs" / "screenshots"
 PASSWORD = "pw-for-tests-1"
 TIMEOUT = 10_000  # ms: the page polls every 1.5 s
 
@@ -54,6 +54,14 @@ def browser_page(monkeypatch):
         yield context.new_page()
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """Where the screenshots go: a test run leaves the tracked ones alone."""
+    folder = Path(os.environ.get("SWSTUDIO_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -83,7 +91,9 @@ def _not_reloaded(page):
     return page.evaluate("window.__swNoReload === true")
 
 
-def test_the_setup_page_drives_and_shows_the_sync(browser_page, live_server, sandbox, job_queue):
+def test_the_setup_page_drives_and_shows_the_sync(
+    browser_page, live_server, sandbox, job_queue, screenshots
+):
     from playwright.sync_api import expect
 
     page = browser_page
@@ -152,15 +162,14 @@ def test_the_setup_page_drives_and_shows_the_sync(browser_page, live_server, san
     expect(page.locator("#sw-status-body svg rect.sw-bar")).to_have_count(1)
     assert _not_reloaded(page)
     page.locator("#sw-status-body details").first.click()  # open its steps for the picture
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "setup.png", full_page=True)
+    page.screenshot(path=screenshots / "setup.png", full_page=True)
 
     # Its run record: the steps and the raw JSON.
     page.locator('[data-live="last-name"]').click()
     expect(page).to_have_url(f"{live_server.url}/admin/syncapp/swapexjob/{cycle.pk}/change/")
     expect(page.locator("table.sw-steps")).to_contain_text("SWJobMatchProspectsToLeads")
     expect(page.locator(".field-status_badge")).to_contain_text(cycle.get_status_display())
-    page.screenshot(path=SCREENSHOTS / "run-record.png", full_page=True)
+    page.screenshot(path=screenshots / "run-record.png", full_page=True)
 
     # Apex Jobs, SW Studio Steps view: only SWJob… classes.
     page.goto(live_server.url + "/admin/syncapp/asyncjob/")

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from syncapp.models import AsyncJob
-from syncapp.models.statuses import JobType
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -14,9 +14,7 @@ LIST = "admin:syncapp_asyncjob_changelist"
 @pytest.fixture
 def jobs(admin_user):
     for name in ("SWJobGetTags", "SWLogShipper", "UpdateToSalesWings", "WorkflowSchedulable"):
-        AsyncJob.objects.create(
-            class_name=name, job_type=JobType.QUEUEABLE, generation=1, submitted_by=admin_user
-        )
+        factories.AsyncJobFactory(class_name=name, submitted_by=admin_user)
 
 
 def _classes(client, query=""):

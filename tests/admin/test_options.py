@@ -195,7 +195,7 @@ def test_a_workflow_option_without_a_batch_size_keeps_the_steps_default(admin_cl
     assert response.status_code == 302
     option = WorkflowOption.objects.get()
     assert (option.enabled, option.batch_size) == (False, None)
-    WorkflowOption.objects.create(step="Second", batch_size=1500)
+    factories.WorkflowOptionFactory(step="Second", batch_size=1500)
     content = admin_client_sw.get(
         reverse("admin:syncapp_workflowoption_changelist")
     ).content.decode()
@@ -217,7 +217,7 @@ def test_a_workflow_option_without_a_batch_size_keeps_the_steps_default(admin_cl
     ],
 )
 def test_bad_workflow_options_are_refused_on_the_field(admin_client_sw, data, field, message):
-    WorkflowOption.objects.create(step="Second", batch_size=10)
+    factories.WorkflowOptionFactory(step="Second", batch_size=10)
     response = admin_client_sw.post(reverse("admin:syncapp_workflowoption_add"), data)
     assert response.status_code == 200
     assert message in " ".join(response.context["adminform"].form.errors[field])
@@ -225,7 +225,7 @@ def test_bad_workflow_options_are_refused_on_the_field(admin_client_sw, data, fi
 
 
 def test_a_step_that_left_the_workflow_stays_editable(admin_client_sw):
-    option = WorkflowOption.objects.create(step="Retired")
+    option = factories.WorkflowOptionFactory(step="Retired")
     response = admin_client_sw.get(reverse("admin:syncapp_workflowoption_change", args=[option.pk]))
     choices = dict(response.context["adminform"].form.fields["step"].choices)
     assert "not in the workflow" in choices["Retired"]

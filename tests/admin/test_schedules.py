@@ -7,6 +7,7 @@ from django_q.models import Schedule
 
 from syncapp.engine import control
 from syncapp.models.schedules import WATCHER_NAME, ScheduleStats
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ LIST = "admin:syncapp_scheduledjob_changelist"
 def schedules(admin_user):
     control.turn_on(admin_user)
     ScheduleStats.record_firing(WATCHER_NAME)
-    Schedule.objects.create(name="Nightly report", func="math.floor", args="1")
+    factories.ScheduleFactory(name="Nightly report")
     return Schedule.objects.get(name=WATCHER_NAME)
 
 

@@ -5,7 +5,6 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from django_q.models import Schedule
 
 from syncapp.engine import control
@@ -52,15 +51,13 @@ def one_of_each(admin_user, job_queue):
     job_queue.run_all()
     StudioOptions.load()
     factories.NotificationSettingFactory()
-    WorkflowOption.objects.create(step="Counting")
+    factories.WorkflowOptionFactory(step="Counting")
     factories.FieldMappingFactory()
-    LoggerOptions.objects.create(logger="syncapp.engine")
-    TagDefinition.objects.create(backend_id="tag_demo", name="Demo Request")
-    prospect = Prospect.objects.create(backend_id="p_1", email="a@example.com", lifecycle="Active")
-    Activity.objects.create(
-        backend_id="act_1", prospect=prospect, type="page_visit", occurred_at=timezone.now()
-    )
-    Schedule.objects.create(name="Someone else's schedule", func="math.floor", args="1")
+    factories.LoggerOptionsFactory(logger="syncapp.engine")
+    factories.TagDefinitionFactory(backend_id="tag_demo", name="Demo Request")
+    prospect = factories.ProspectFactory(backend_id="p_1", email="a@example.com")
+    factories.ActivityFactory(backend_id="act_1", prospect=prospect)
+    factories.ScheduleFactory(name="Someone else's schedule")
 
 
 def _urls(model):

@@ -27,6 +27,7 @@ from syncapp.models import (
 )
 from syncapp.models.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.salesforce import auth, get_client
+from tests import factories
 from tests.sandboxsetup import configure_everything
 from tests.steps.expect import (
     ACCOUNT_FIELDS,
@@ -229,13 +230,11 @@ def test_faults_converge_over_http(live):
 def test_match_scan_mode_over_http_syncs_the_world_and_a_second_cycle_writes_nothing(
     live, settings, monkeypatch
 ):
-    from syncapp.models import WorkflowOption
-
     # Batches of 10: the IN queries would cost a call a batch, more than reading the org's
     # ~50 Leads / Contacts in one page each; "auto" must choose the scan.
     settings.SWSTUDIO_MATCH_READ = "auto"
     for step in ("MatchProspectsToLeads", "MatchProspectsToContacts"):
-        WorkflowOption.objects.create(step=step, batch_size=10)
+        factories.WorkflowOptionFactory(step=step, batch_size=10)
     scanned = []
     real_scan = matching.MatchProspects.run_scan
 
@@ -260,12 +259,10 @@ def test_match_scan_mode_over_http_syncs_the_world_and_a_second_cycle_writes_not
 
 
 def test_daily_limit_used_up_mid_step_then_reset_over_http(live, settings):
-    from syncapp.models import WorkflowOption
-
     # Batches of 10 would make "auto" scan, whose writes are carried into one call; this test
     # is about a limit hit between a step's write calls.
     settings.SWSTUDIO_MATCH_READ = "in"
-    WorkflowOption.objects.create(step="MatchProspectsToLeads", batch_size=10)
+    factories.WorkflowOptionFactory(step="MatchProspectsToLeads", batch_size=10)
     used = stats(live)["salesforce"]["apiUsed"]
     # Enough for the send-up (2 queries) and two Match batches, not for the whole cycle.
     live.faults(daily_api_limit=used + 6)

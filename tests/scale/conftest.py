@@ -11,10 +11,10 @@ from django.db import connections
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.scheduler import scheduler
-from rest_framework.authtoken.models import Token
 
 from syncapp.models import SWApexJob
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
+from tests import factories
 from tests.integration.conftest import qcluster, wait_for  # noqa: F401  (fixture re-exported)
 from tests.sandboxsetup import configure_everything
 
@@ -88,7 +88,7 @@ class Api:
 
     def __init__(self, base_url, user):
         self.base = f"{base_url}/Sync/v1"
-        self.headers = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+        self.headers = {"Authorization": f"Token {factories.TokenFactory(user=user).key}"}
 
     def post(self, name, **params):
         r = requests.post(f"{self.base}/{name}", params=params, headers=self.headers, timeout=60)
