@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from syncapp import logshipping
@@ -16,6 +18,18 @@ def _basic_workflow(settings):
     settings.SWSTUDIO_PREFLIGHT = []
     settings.SALESFORCE_RETRY_BASE_DELAY = 0
     settings.SALESWINGS_RETRY_BASE_DELAY = 0
+
+
+@pytest.fixture(autouse=True)
+def _logger_levels():
+    """Logger Options set the levels of process-wide loggers (a step applies them): put every
+    level back after each test, so one test's options do not silence another's logs."""
+    loggers = logging.root.manager.loggerDict
+    before = {name: lg.level for name, lg in loggers.items() if isinstance(lg, logging.Logger)}
+    yield
+    for name, lg in list(loggers.items()):
+        if isinstance(lg, logging.Logger) and lg.level != before.get(name, logging.NOTSET):
+            lg.setLevel(before.get(name, logging.NOTSET))
 
 
 class Network:
