@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 
 from syncapp.engine.steps import matching
+from syncapp.engine.steps.matching import activities, writes
 from syncapp.models import MatchScanHit, Prospect, SyncStatus, WorkflowOption
 from syncapp.models.statuses import CycleStatus
 from syncapp.salesforce import SalesforceError
@@ -318,7 +319,7 @@ def test_calls_in_flight_each_settle_their_own_records(world, monkeypatch, setti
     ],
 )
 def test_a_unit_is_cut_into_parts_of_whole_calls(records, parts, expected):
-    assert matching.call_parts(records, parts) == expected
+    assert writes.call_parts(records, parts) == expected
 
 
 class PartsOrg:
@@ -341,13 +342,13 @@ def test_activity_upserts_go_in_parts_and_answer_in_the_records_order(settings):
     rows = [{"K": f"a{i}"} for i in range(1000)]
     org = PartsOrg()
 
-    results = matching.upsert_in_parts(org, "SW_Activity__c", "K", rows)
+    results = activities.upsert_in_parts(org, "SW_Activity__c", "K", rows)
 
     assert results == [r["K"] for r in rows]
     assert sorted(len(c) for c in org.calls) == [200, 200, 200, 400]  # whole calls, 4 parts
     settings.SALESFORCE_WRITE_CONCURRENCY = 1
     org = PartsOrg()
-    assert matching.upsert_in_parts(org, "SW_Activity__c", "K", rows) == results
+    assert activities.upsert_in_parts(org, "SW_Activity__c", "K", rows) == results
     assert len(org.calls) == 1
 
 
@@ -357,7 +358,7 @@ def test_a_part_that_fails_fails_the_upsert_after_every_part_ended(settings):
     org = PartsOrg(failing="a200")  # the second part
 
     with pytest.raises(SalesforceError, match="503"):
-        matching.upsert_in_parts(org, "SW_Activity__c", "K", rows)
+        activities.upsert_in_parts(org, "SW_Activity__c", "K", rows)
     assert len(org.calls) == 3  # the others were sent, and waited for
 
 

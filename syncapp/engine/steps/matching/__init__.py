@@ -33,45 +33,15 @@ from syncapp.engine.steps.common import (
     soql_fields,
     tag_names,
 )
-from syncapp.engine.steps.matching.activities import (
-    ACTIVITY_KEY,
-    ACTIVITY_OBJECT,
-    push_activities,
-    upsert_in_parts,
-)
 from syncapp.engine.steps.matching.in_mode import InMode
-from syncapp.engine.steps.matching.lookup import LookedUp, ProspectLookup, _sf_text
 from syncapp.engine.steps.matching.scan_mode import QUERY_PAGE, ScanMode
-from syncapp.engine.steps.matching.writes import (
-    SNAPSHOT_COLUMNS,
-    call_parts,
-    failure_message,
-    insert_hits,
-    refresh_snapshots,
-)
 from syncapp.models import Prospect
 
 # Below this many estimated IN-query calls a scan cannot win (it costs a COUNT plus at least
 # one page), so the COUNT is not even asked.
 SCAN_MIN_IN_CALLS = 3
 
-__all__ = [
-    "ACTIVITY_KEY",
-    "ACTIVITY_OBJECT",
-    "SNAPSHOT_COLUMNS",
-    "LookedUp",
-    "MatchProspects",
-    "MatchProspectsToContacts",
-    "MatchProspectsToLeads",
-    "ProspectLookup",
-    "_sf_text",
-    "call_parts",
-    "failure_message",
-    "insert_hits",
-    "push_activities",
-    "refresh_snapshots",
-    "upsert_in_parts",
-]
+__all__ = ["MatchProspects", "MatchProspectsToContacts", "MatchProspectsToLeads"]
 
 
 class MatchProspects(PersonStep):
