@@ -6,8 +6,7 @@ An Id is a 3-character key prefix, 12 base-62 characters encoding the integer ke
 
 Every record a query page returns and every record a collection call names goes through
 these two functions, so they work two base-62 digits at a time and read the suffix's bits
-off a translated copy of the Id (docs/benchmarks.md: ~2.2x and ~1.3x faster than digit by
-digit and character by character).
+off a translated copy of the Id, faster than digit by digit and character by character.
 """
 
 import functools

@@ -289,8 +289,8 @@ class SfRecord(models.Model):
     created_date = models.DateTimeField()
     last_modified_date = models.DateTimeField()
     # Not indexed on purpose: every write moves a record's SystemModstamp, and with random
-    # old values each of a collection's 200 updates rewrote a different index page (measured:
-    # 40% of a 200-record PATCH's write time). The change poll scans instead, once a cycle.
+    # old values each of a collection's 200 updates would rewrite a different index page, a
+    # large part of a PATCH's write time. The change poll scans instead, once a cycle.
     system_modstamp = models.DateTimeField()
     is_deleted = models.BooleanField(default=False)
 

@@ -190,7 +190,7 @@ def generate(sizes, seed, base_time):
     rand = rng.random
     day = dt.timedelta(days=1)
 
-    # random.choice/randrange cost ~1 µs each; these cost a tenth, and are as reproducible.
+    # Cheaper than random.choice/randrange, and as reproducible.
     def pick(seq):
         return seq[int(rand() * len(seq))]
 

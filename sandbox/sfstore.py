@@ -623,9 +623,9 @@ def _db_prep(field):
 def insert_returning(model, rows):
     """Insert `rows` (attribute name: value; a missing or None value takes its field's default,
     as a model instance would) and return their primary keys, in order. Multi-row INSERT ...
-    RETURNING statements built here: bulk_create compiled every value in Python, most of the
+    RETURNING statements built here: bulk_create compiles every value in Python, most of the
     time of a 200-record upsert that creates its records (SW Activity records, with activity
-    sync on: docs/benchmarks.md, fourteenth session)."""
+    sync on)."""
     meta, qn = model._meta, connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     columns = [(f.attname, f.get_default(), _db_prep(f)) for f in fields]
