@@ -95,4 +95,4 @@ def job_queue(monkeypatch):
 
 
 # The seeded world (tests/world.py) for tests that run whole cycles.
-from tests.world import real_workflow, world  # noqa: E402, F401
+from tests.world import activities_synced, real_workflow, world  # noqa: E402, F401

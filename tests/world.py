@@ -3,7 +3,7 @@ from django.conf import settings as django_settings
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.models import SWApexJob
+from syncapp.models import StudioOptions, SWApexJob
 from syncapp.models.statuses import Trigger
 from tests.factories import FieldMappingFactory, ScoreDefinitionFactory
 
@@ -143,3 +143,24 @@ def world(db, network, job_queue, real_workflow, admin_user):
     w.ids = seed(network.sf, network.sw)
     control.turn_on(admin_user)
     return w
+
+
+@pytest.fixture
+def activities_synced(world):
+    """The world after a cycle with SW Activity Data on (three activities in the org), the
+    option then switched off: what the Setup page's Data section deletes."""
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    for n in range(3):
+        world.sw.put_activity(
+            id=f"act_{n}",
+            prospectId="p_ada",
+            type="page_visit",
+            occurredAt="2026-11-26T09:00:00+00:00",
+        )
+    world.cycle()
+    assert len(world.sf.db["SW_Activity__c"]) == 3
+    options.activity_sync = False
+    options.save()
+    return world

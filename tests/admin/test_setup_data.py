@@ -4,31 +4,12 @@ import pytest
 from django.urls import reverse
 
 from syncapp.engine.cycle import start_cycle
-from syncapp.models import Activity, StudioOptions
+from syncapp.models import Activity
 from syncapp.models.statuses import Trigger
 
 pytestmark = pytest.mark.django_db
 
 DELETE = "admin:swstudio_setup_delete_data"
-
-
-@pytest.fixture
-def activities_synced(world):
-    options = StudioOptions.load()
-    options.activity_sync = True
-    options.save()
-    for n in range(3):
-        world.sw.put_activity(
-            id=f"act_{n}",
-            prospectId="p_ada",
-            type="page_visit",
-            occurredAt="2026-11-26T09:00:00+00:00",
-        )
-    world.cycle()
-    options.activity_sync = False
-    options.save()
-    assert len(world.sf.db["SW_Activity__c"]) == 3
-    return world
 
 
 def test_the_setup_page_lists_the_data_sets(admin_client_sw, viewer_client):

@@ -8,25 +8,6 @@ from syncapp.models.statuses import Trigger
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def activities_synced(world):
-    options = StudioOptions.load()
-    options.activity_sync = True
-    options.save()
-    for n in range(3):
-        world.sw.put_activity(
-            id=f"act_{n}",
-            prospectId="p_ada",
-            type="page_visit",
-            occurredAt="2026-11-26T09:00:00+00:00",
-        )
-    world.cycle()
-    assert len(world.sf.db["SW_Activity__c"]) == 3
-    options.activity_sync = False
-    options.save()
-    return world
-
-
 def test_deleting_activities_removes_them_in_the_org_and_locally(activities_synced):
     assert data_deletion.delete_data("activities") == 6
     assert activities_synced.sf.db["SW_Activity__c"] == {}
