@@ -3,27 +3,18 @@
 MAX_ERRORS_KEPT = 20
 MAX_ERROR_LENGTH = 500
 
-# The keys of an entry as planned, in order; `group`, `lane` and what a step adds (the
-# Finalizer's `metrics`) come after them.
-ENTRY_KEYS = (
-    "name",
-    "class",
-    "status",
-    "batch_size",
-    "counts_toward_status",
-    "start",
-    "end",
-    "batches_total",
-    "batches_failed",
-    "examined",
-    "modified",
-    "failed",
-    "errors",
-    "errors_dropped",
-    "transient_errors",
-    "job_id",
-)
-_ENTRY_ORDER = {key: i for i, key in enumerate(ENTRY_KEYS)}
+
+def new_counters():
+    """A step's counters before its first batch (what a running step adds up)."""
+    return {
+        "batches_total": 0,
+        "batches_failed": 0,
+        "examined": 0,
+        "modified": 0,
+        "failed": 0,
+        "errors": [],
+        "errors_dropped": 0,
+    }
 
 
 def new_step_entry(name, class_name, batch_size, *, counts_toward_status=True, group="", lane=""):
@@ -37,13 +28,7 @@ def new_step_entry(name, class_name, batch_size, *, counts_toward_status=True, g
         "counts_toward_status": counts_toward_status,
         "start": None,
         "end": None,
-        "batches_total": 0,
-        "batches_failed": 0,
-        "examined": 0,
-        "modified": 0,
-        "failed": 0,
-        "errors": [],
-        "errors_dropped": 0,
+        **new_counters(),
         # Transient failures the step's clients met and retried, by code (e.g. HTTP_503).
         "transient_errors": {},
         "job_id": None,
@@ -53,6 +38,12 @@ def new_step_entry(name, class_name, batch_size, *, counts_toward_status=True, g
         if lane:
             entry["lane"] = lane
     return entry
+
+
+# The keys of an entry as planned, in order; `group`, `lane` and what a step adds (the
+# Finalizer's `metrics`) come after them.
+ENTRY_KEYS = tuple(new_step_entry("", "", 0))
+_ENTRY_ORDER = {key: i for i, key in enumerate(ENTRY_KEYS)}
 
 
 def ordered_entry(entry):

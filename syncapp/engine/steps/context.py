@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from syncapp.engine.steps import Cancelled, StopStep
 from syncapp.models.statuses import StepStatus, step_status
-from syncapp.models.step_entries import add_error
+from syncapp.models.step_entries import add_error, new_counters
 
 # The live counters are saved after a batch at most this often (seconds): a large step runs
 # hundreds of batches, each save is a locked write of the cycle record.
@@ -36,15 +36,7 @@ class StepContext:
         self.options = options
         self.batch_size = batch_size
         self.full_sync = cycle.full_sync
-        self.entry = {
-            "batches_total": 0,
-            "batches_failed": 0,
-            "examined": 0,
-            "modified": 0,
-            "failed": 0,
-            "errors": [],
-            "errors_dropped": 0,
-        }
+        self.entry = new_counters()
         self.crashed = False
         self.stopped = False
         self.cancelled = threading.Event()

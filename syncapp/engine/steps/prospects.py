@@ -93,11 +93,9 @@ def _dt(item, key):
         raise BadRecord(f"{key} is out of range: {item.get(key)!r}") from exc
 
 
-def parse_prospect(item, tag_ids, score_ids):
-    """The mirror's fields for one backend prospect, and the problems found in it.
-
-    Raises BadRecord when the record cannot be stored at all (no id, not an object).
-    """
+def record_id(item):
+    """The backend id of a backend item (a prospect or an activity); BadRecord when the item
+    cannot be stored at all (not an object, no usable id)."""
     if not isinstance(item, dict):
         raise BadRecord(f"not a JSON object: {str(item)[:80]}")
     backend_id = item.get("id")
@@ -105,6 +103,15 @@ def parse_prospect(item, tag_ids, score_ids):
         raise BadRecord("id is missing or not text")
     if _has_nul(backend_id):
         raise BadRecord(f"id {backend_id!r} holds a NUL character")
+    return backend_id
+
+
+def parse_prospect(item, tag_ids, score_ids):
+    """The mirror's fields for one backend prospect, and the problems found in it.
+
+    Raises BadRecord when the record cannot be stored at all (no id, not an object).
+    """
+    backend_id = record_id(item)
     problems = []
     lifecycle = item.get("lifecycle") or Lifecycle.ACTIVE
     if lifecycle not in LIFECYCLES:
@@ -337,13 +344,7 @@ class GetProspects(Step):
 
 
 def parse_activity(item):
-    if not isinstance(item, dict):
-        raise BadRecord(f"not a JSON object: {str(item)[:80]}")
-    backend_id = item.get("id")
-    if not isinstance(backend_id, str) or not backend_id or len(backend_id) > 80:
-        raise BadRecord("id is missing or not text")
-    if _has_nul(backend_id):
-        raise BadRecord(f"id {backend_id!r} holds a NUL character")
+    backend_id = record_id(item)
     kind = item.get("type")
     if kind not in ActivityType.values:
         raise BadRecord(f"{backend_id}: unknown type {str(kind)[:30]!r}")
