@@ -485,3 +485,51 @@ class CleanCandidate(models.Model):
 
     def __str__(self):
         return f"{self.object} {self.salesforce_id}"
+
+
+class HeldRecordQuerySet(models.QuerySet):
+    def note(self, obj, part, ids):
+        """Record that the sync put its `part` of data on these records of `obj`."""
+        bulk.insert(
+            HeldRecord,
+            [{"object": obj, "part": part, "salesforce_id": i} for i in dict.fromkeys(ids)],
+            unique=["object", "part", "salesforce_id"],
+        )
+
+    def of(self, obj, part):
+        return self.filter(object=obj, part=part)
+
+    def forget(self):
+        """The records no longer hold that data (cleared, or gone from the org)."""
+        return self.delete()[0]
+
+
+class HeldRecord(models.Model):
+    """An Account or Opportunity the sync wrote SalesWings data on (the Account aggregates,
+    the Opportunity tags, the Opportunity scores: `part`).
+
+    When the option behind a part is off, CleanOtherRecords clears exactly these records and
+    forgets them: SOQL cannot filter on the long text tags field, so finding the records that
+    hold data in the org would mean reading every Account and Opportunity each cycle.
+    """
+
+    ACCOUNT_AGGREGATES = "aggregates"
+    OPPORTUNITY_TAGS = "tags"
+    OPPORTUNITY_SCORES = "scores"
+
+    object = models.CharField(max_length=20)
+    part = models.CharField(max_length=10)
+    salesforce_id = models.CharField(max_length=18)
+
+    objects = HeldRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "record holding sync data"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object", "part", "salesforce_id"], name="one_held_record"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.object} {self.salesforce_id} ({self.part})"

@@ -2,7 +2,14 @@
 
 import pytest
 
-from syncapp.models import CleanCandidate, Prospect, StudioOptions, SyncCursor, WorkflowOption
+from syncapp.models import (
+    CleanCandidate,
+    HeldRecord,
+    Prospect,
+    StudioOptions,
+    SyncCursor,
+    WorkflowOption,
+)
 from syncapp.models.statuses import CycleStatus, StepStatus
 from tests.steps.expect import CLEARED, OPP_FIELDS, held
 
@@ -178,6 +185,95 @@ def test_other_records_lose_aggregates_when_account_aggregation_is_off(world):
     assert globex["SW_Tags__c"] is None and globex["SW_Temperature__c"] is None
     opp = world.sf.get(world.ids["globex_opp"])
     assert {f: opp[f] for f in OPP_FIELDS} == dict.fromkeys(OPP_FIELDS)
+
+
+def set_aggregation(on):
+    options = StudioOptions.load()
+    options.account_aggregation = options.opportunity_tags = options.opportunity_scores = on
+    options.save()
+
+
+def other_statements(world, mark):
+    return [
+        s for s in world.sf.statements[mark:] if " FROM Account" in s or "FROM Opportunity" in s
+    ]
+
+
+def test_other_records_never_filter_on_the_long_text_tags(world):
+    # SW_Tags__c is a Long Text Area: a real org refuses it in WHERE (INVALID_FIELD); the
+    # fake parses with the stand-in's parser, which refuses it too.
+    world.cycle()
+
+    for statement in other_statements(world, 0):
+        where = statement.partition(" WHERE ")[2]
+        assert "SW_Tags__c" not in where, statement
+
+
+def test_legacy_data_is_swept_once_then_only_the_ledger_is_read(world):
+    world.cycle()  # aggregation off: the one-time sweep clears Globex's stale aggregates
+    assert held_fields(world, "globex") == {"SW_Tags__c": None, "SW_Temperature__c": None}
+    assert SyncCursor.get("clean-other:Account:aggregates:swept", None) == "done"
+    assert not HeldRecord.objects.exists()
+    # Data put there afterwards by someone else is not the sync's: no further sweep reads it.
+    world.sf.edit(world.ids["initech"], SW_Tags__c="Hand made")
+    mark = len(world.sf.statements)
+
+    cycle = world.cycle()
+
+    assert other_statements(world, mark) == []
+    assert cycle.step("CleanOtherRecords")["examined"] == 0
+    assert world.sf.get(world.ids["initech"])["SW_Tags__c"] == "Hand made"
+
+
+def held_fields(world, key):
+    record = world.sf.get(world.ids[key])
+    return {f: record[f] for f in ("SW_Tags__c", "SW_Temperature__c")}
+
+
+def test_turning_aggregation_off_clears_exactly_the_records_the_sync_wrote(world):
+    set_aggregation(True)
+    world.cycle()
+    acme = world.ids["acme"]
+    assert world.sf.get(acme)["SW_Tags__c"]  # Ada's contact is at Acme
+    noted = set(HeldRecord.objects.values_list("object", "part", "salesforce_id"))
+    assert ("Account", "aggregates", acme) in noted
+    assert ("Opportunity", "tags", world.ids["acme_opp"]) in noted
+    assert ("Opportunity", "scores", world.ids["acme_opp"]) in noted
+    assert all(rid != world.ids["initech"] for _, _, rid in noted)  # nothing written there
+
+    set_aggregation(False)
+    mark = len(world.sf.statements)
+    cycle = world.cycle()
+
+    assert held_fields(world, "acme") == {"SW_Tags__c": None, "SW_Temperature__c": None}
+    opp = world.sf.get(world.ids["acme_opp"])
+    assert {f: opp[f] for f in OPP_FIELDS} == dict.fromkeys(OPP_FIELDS)
+    assert cycle.step("CleanOtherRecords")["examined"] == len(noted)
+    assert not HeldRecord.objects.exists()  # forgotten once cleared
+    # The first cycle ran with the options on: each part is swept now, once, and the next
+    # cycle reads nothing.
+    swept = other_statements(world, mark)
+    assert len(swept) == 3, swept  # Account, Opportunity tags, Opportunity scores
+    mark = len(world.sf.statements)
+    world.cycle()
+    assert other_statements(world, mark) == []
+
+
+def test_a_held_record_that_fails_to_clear_is_kept_and_tried_again(world):
+    set_aggregation(True)
+    world.cycle()
+    set_aggregation(False)
+    acme = world.ids["acme"]
+    world.sf.rules.append(lambda obj, record: "locked" if record["Id"] == acme else None)
+
+    cycle = world.cycle()
+
+    assert cycle.step("CleanOtherRecords")["status"] == StepStatus.PARTIALLY_COMPLETED
+    assert list(HeldRecord.objects.values_list("salesforce_id", flat=True)) == [acme]
+    world.sf.rules.clear()
+    world.cycle()
+    assert not HeldRecord.objects.exists()
+    assert world.sf.get(acme)["SW_Tags__c"] is None
 
 
 def test_with_aggregation_on_other_records_are_left_to_the_aggregate_steps(world):

@@ -23,7 +23,7 @@ from syncapp.engine.steps.common import (
     split_tags,
     write,
 )
-from syncapp.models import FieldMapping
+from syncapp.models import FieldMapping, HeldRecord
 
 
 def score_pairs(source, target):
@@ -31,6 +31,17 @@ def score_pairs(source, target):
     src = FieldMapping.fields_for(source)
     dst = FieldMapping.fields_for(target)
     return [(src[s], dst[s]) for s in sorted(src) if s in dst]
+
+
+def held(updates, outcome):
+    """The Ids of the records written with some data (for CleanOtherRecords' ledger)."""
+    return [
+        u["Id"]
+        for u in updates
+        if u["Id"] in outcome
+        and outcome[u["Id"]] is None
+        and any(v not in (None, "") for k, v in u.items() if k != "Id")
+    ]
 
 
 class Aggregate(Step):
@@ -76,7 +87,10 @@ class Aggregate(Step):
                     diff = changes(account, desired)
                     if diff:
                         updates.append({"Id": account["Id"], **diff})
-                write(sf, batch, "Account", updates)
+                outcome = write(sf, batch, "Account", updates)
+                HeldRecord.objects.note(
+                    "Account", HeldRecord.ACCOUNT_AGGREGATES, held(updates, outcome)
+                )
 
 
 class AggregateTags(Aggregate):

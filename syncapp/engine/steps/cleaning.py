@@ -27,6 +27,7 @@ from syncapp.engine.steps.common import (
     TAGS,
     TEMPERATURE,
     PersonStep,
+    account,
     chunked,
     cleared_values,
     keyset,
@@ -39,6 +40,7 @@ from syncapp.engine.steps.common import (
 from syncapp.models import (
     CleanCandidate,
     FieldMapping,
+    HeldRecord,
     Lifecycle,
     Prospect,
     RecordSnapshot,
@@ -51,6 +53,8 @@ from syncapp.models.statuses import StepStatus
 SENDUP_STEP = "UpdateToSalesWings"
 SENDUP_CURSOR = "sendup:{}"
 NOTED_CURSOR = "sendup:{}:noted"
+# CleanOtherRecords has swept an object for a part's data written before its ledger.
+SWEPT_CURSOR = "clean-other:{}:{}:swept"
 
 
 def obsolete_records(records):
@@ -228,38 +232,68 @@ class CleanContacts(CleanPersons):
 
 
 class CleanOtherRecords(Step):
-    """Leftovers on Accounts and Opportunities whose option is off."""
+    """Leftovers on Accounts and Opportunities whose option is off.
+
+    SOQL cannot filter on the long text tags field (a real org answers INVALID_FIELD), so
+    the step does not ask the org which records hold data: it clears the records the sync
+    wrote (`HeldRecord`, noted by the aggregation and Opportunity steps) and forgets them.
+    Data written before that ledger existed (an upgrade, or the Salesforce package) is found
+    once per part by a sweep that reads the records and filters them here; it is recorded
+    (`SWEPT_CURSOR`) so no later cycle repeats it.
+    """
 
     name = "CleanOtherRecords"
+    # Outcomes after which a record holds no data of ours any more (it is gone).
+    GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"}
 
     def targets(self, options):
+        """[(object, ledger part, fields to clear)] of every part whose option is off."""
         aggregation = options.account_aggregation
         out = []
         if not aggregation:
             fields = [TAGS, TEMPERATURE, *FieldMapping.fields_for("Account").values()]
-            out.append(("Account", fields))
-        opp = []
+            out.append(("Account", HeldRecord.ACCOUNT_AGGREGATES, fields))
         if not (aggregation and options.opportunity_tags):
-            opp.append(TAGS)
+            out.append(("Opportunity", HeldRecord.OPPORTUNITY_TAGS, [TAGS]))
         if not (aggregation and options.opportunity_scores):
-            opp += FieldMapping.fields_for("Opportunity").values()
-        if opp:
-            out.append(("Opportunity", opp))
-        return out
+            fields = list(FieldMapping.fields_for("Opportunity").values())
+            out.append(("Opportunity", HeldRecord.OPPORTUNITY_SCORES, fields))
+        return [(obj, part, list(dict.fromkeys(f))) for obj, part, f in out if f]
 
     def run(self, ctx):
         sf = clients.salesforce()
-        for obj, fields in self.targets(ctx.options):
-            fields = list(dict.fromkeys(fields))
-            where = " OR ".join(f"{f} != null" for f in fields)
-            ids = []
-            query = sf.query(f"SELECT Id FROM {obj} WHERE {where}", read_ahead=True)
-            for records in chunked(query, 2000):
-                ids += [r["Id"] for r in records]
-            for chunk in chunked(ids, ctx.batch_size):
+        for obj, part, fields in self.targets(ctx.options):
+            swept = SWEPT_CURSOR.format(obj, part)
+            if not SyncCursor.get(swept, None):
+                self.sweep(sf, obj, part, fields)
+                SyncCursor.put(swept, "done")
+            held = HeldRecord.objects.of(obj, part)
+            for rows in keyset(held, ctx.batch_size):
                 with ctx.batch() as batch:
-                    batch.examined += len(chunk)
-                    write(sf, batch, obj, [{"Id": i, **dict.fromkeys(fields)} for i in chunk])
+                    batch.examined += len(rows)
+                    ids = [r.salesforce_id for r in rows]
+                    updates = [{"Id": i, **dict.fromkeys(fields)} for i in ids]
+                    results = sf.update(obj, updates)
+                    account(batch, obj, updates, results)
+                    done = [
+                        i
+                        for i, result in zip(ids, results, strict=True)
+                        if result.success or self.GONE.intersection(result.codes)
+                    ]
+                    held.filter(salesforce_id__in=done).forget()
+
+    def sweep(self, sf, obj, part, fields):
+        """Note every record of `obj` holding one of `fields` (read whole, filtered here:
+        the tags field cannot be filtered in SOQL; the others can)."""
+        where = ""
+        if TAGS not in fields:
+            where = " WHERE " + " OR ".join(f"{f} != null" for f in fields)
+        query = sf.query(
+            f"SELECT {soql_fields(['Id', *fields])} FROM {obj}{where}", read_ahead=True
+        )
+        for records in chunked(query, 2000):
+            ids = [r["Id"] for r in records if any(r.get(f) not in (None, "") for f in fields)]
+            HeldRecord.objects.note(obj, part, ids)
 
 
 class CleanProspects(Step):

@@ -3,8 +3,9 @@ its Opportunities (Account Aggregation and the matching Opportunity option on)."
 
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
-from syncapp.engine.steps.aggregation import score_pairs
+from syncapp.engine.steps.aggregation import held, score_pairs
 from syncapp.engine.steps.common import TAGS, changes, chunked, soql_fields, write
+from syncapp.models import HeldRecord
 
 
 class CopyToOpportunities(Step):
@@ -13,6 +14,7 @@ class CopyToOpportunities(Step):
     # statements (2 per batch). Writes still go 200 a collection call.
     default_batch_size = 1000
     option = ""
+    part = ""  # its HeldRecord part
 
     def applies(self, options):
         return options.account_aggregation and getattr(options, self.option)
@@ -47,12 +49,14 @@ class CopyToOpportunities(Step):
                     diff = changes(opp, desired)
                     if diff:
                         updates.append({"Id": opp["Id"], **diff})
-                write(sf, batch, "Opportunity", updates)
+                outcome = write(sf, batch, "Opportunity", updates)
+                HeldRecord.objects.note("Opportunity", self.part, held(updates, outcome))
 
 
 class CreateOpportunityTags(CopyToOpportunities):
     name = "CreateOpportunityTags"
     option = "opportunity_tags"
+    part = HeldRecord.OPPORTUNITY_TAGS
 
     def pairs(self):
         return [(TAGS, TAGS)]
@@ -61,6 +65,7 @@ class CreateOpportunityTags(CopyToOpportunities):
 class CreateOpportunityScores(CopyToOpportunities):
     name = "CreateOpportunityScores"
     option = "opportunity_scores"
+    part = HeldRecord.OPPORTUNITY_SCORES
 
     def pairs(self):
         return score_pairs("Account", "Opportunity")
