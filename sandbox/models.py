@@ -41,6 +41,29 @@ def validate_rules(value):
             raise ValidationError(f"Rule {i}: fields must be a list of field names.")
 
 
+FIELD_ACCESS = ("read", "none")
+
+
+def validate_field_security(value):
+    if not isinstance(value, dict):
+        raise ValidationError('Field security must be an object {"Object.Field": "read"}.')
+    for key, access in value.items():
+        if not isinstance(key, str) or key.count(".") != 1 or not all(key.split(".")):
+            raise ValidationError(f"Field security: {key!r} is not Object.Field.")
+        if access not in FIELD_ACCESS:
+            raise ValidationError(f'Field security of {key}: "read" or "none", not {access!r}.')
+
+
+def validate_missing_metadata(value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.endswith("__c") and v.count(".") <= 1 for v in value
+    ):
+        raise ValidationError(
+            'Missing metadata: a list of custom objects ("SW_Activity__c") and custom fields '
+            '("Lead.SW_Tags__c").'
+        )
+
+
 # --- control -------------------------------------------------------------------------------
 
 
@@ -62,6 +85,12 @@ class SandboxSettings(models.Model):
     sf_client_id = models.CharField("Salesforce client id (consumer key)", max_length=100)
     sf_client_secret = models.CharField(
         "Salesforce client secret (consumer secret)", max_length=100
+    )
+    sf_jwt_certificate = models.TextField(
+        "Salesforce connected app certificate (PEM)",
+        blank=True,
+        help_text="The X.509 certificate the JWT bearer grant's RS256 signatures are checked "
+        "against (the connected app's 'Use digital signatures'). Empty: the grant is refused.",
     )
 
     # Salesforce faults ------------------------------------------------------------------
@@ -147,6 +176,25 @@ class SandboxSettings(models.Model):
     )
     last_churn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The org's metadata and the integration user's access ------------------------------
+    field_security = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_field_security],
+        help_text='Field-level security of the integration user, by "Object.Field": "read" '
+        "(readable, not editable: describe says not createable / updateable, a write naming "
+        'it fails per record with INVALID_FIELD_FOR_INSERT_UPDATE) or "none" (absent from '
+        "describe, unknown to SOQL and to writes). Fields not named are read/write.",
+    )
+    missing_metadata = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_missing_metadata],
+        help_text='Custom objects ("SW_Activity__c") and fields ("Lead.SW_Tags__c") not '
+        "deployed in the org: absent from describe, unknown to SOQL and to writes. "
+        "`manage.py sandbox seed --bare` lists every SalesWings one.",
+    )
+
     class Meta:
         verbose_name = "sandbox settings and faults"
         verbose_name_plural = "sandbox settings and faults"
@@ -194,6 +242,9 @@ class SfQueryCursor(models.Model):
     total = models.PositiveIntegerField()
     include_deleted = models.BooleanField(default=False)
     page_size = models.PositiveIntegerField(default=2000)
+    # Salesforce keeps 10 open cursors per user: its 11th releases the oldest still open.
+    username = models.CharField(max_length=100, blank=True, db_index=True)
+    done = models.BooleanField(default=False, help_text="Its last page was served.")
 
     # --- SalesWings backend world ---------------------------------------------------------------
 
@@ -325,6 +376,17 @@ class SfUser(SfRecord):
     email = models.CharField(max_length=80)
     username = models.CharField(max_length=80)
     is_active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.sf_id
+
+
+class SfGroup(SfRecord):
+    """Group: the org's queues (Type "Queue"), which can own Leads (Ids 00G...)."""
+
+    name = models.CharField(max_length=40)
+    developer_name = models.CharField(max_length=80)
+    type = models.CharField(max_length=40, default="Queue")
 
     def __str__(self):
         return self.sf_id

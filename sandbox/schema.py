@@ -1,6 +1,7 @@
 """The Salesforce stand-in's objects and fields (docs/salesforce-model.md), and describe."""
 
-from dataclasses import dataclass, field
+import contextvars
+from dataclasses import dataclass, field, replace
 
 from . import models
 from .ids import make_id, parse_id
@@ -23,6 +24,25 @@ class FieldDef:
     required: bool = False  # on create (not nillable, no default)
     custom: bool = False
     label: str = ""
+
+    # SOQL cannot filter, sort or group on a Long Text Area (a textarea longer than 255):
+    # describe says so, and WHERE / ORDER BY / GROUP BY on one is INVALID_FIELD.
+    @property
+    def long_text(self):
+        return self.type == "textarea" and self.length > 255
+
+    @property
+    def filterable(self):
+        return not self.long_text
+
+    @property
+    def sortable(self):
+        return not self.long_text
+
+    @property
+    def groupable(self):
+        # As Salesforce's describe: numbers and date-times cannot be grouped either.
+        return not self.long_text and self.type not in ("double", "datetime")
 
 
 def _f(api, attr, type_, length=0, **kw):
@@ -77,6 +97,7 @@ class SObject:
     model: type
     fields: list
     custom: bool = False
+    variant: str = ""  # "" for the whole object; else what field security / metadata hides
     by_api: dict = field(default_factory=dict)
     by_lower: dict = field(default_factory=dict)
     has_email_lower: bool = False
@@ -102,6 +123,8 @@ class SObject:
 
 
 _OWNER = _f("OwnerId", "owner_id", "reference", 18, reference_to=("User",))
+# A Lead may be owned by a queue (a Group of Type Queue, Id 00G...), as in Salesforce.
+_LEAD_OWNER = _f("OwnerId", "owner_id", "reference", 18, reference_to=("Group", "User"))
 
 SOBJECTS = {
     s.name: s
@@ -122,7 +145,7 @@ SOBJECTS = {
                    createable=False, updateable=False, reference_to=("Contact",)),
                 _f("ConvertedAccountId", "converted_account_id", "reference", 18,
                    createable=False, updateable=False, reference_to=("Account",)),
-                _OWNER,
+                _LEAD_OWNER,
             ]
             + _sw_fields(),
         ),
@@ -174,6 +197,16 @@ SOBJECTS = {
             custom=True,
         ),
         SObject(
+            "Group", "Group", "00G", models.SfGroup,
+            _system_fields()
+            + [
+                _f("Name", "name", "string", 40, nillable=False, required=True),
+                _f("DeveloperName", "developer_name", "string", 80, nillable=False,
+                   required=True),
+                _f("Type", "type", "picklist", 40, nillable=False),
+            ],
+        ),
+        SObject(
             "User", "User", "005", models.SfUser,
             _system_fields()
             + [
@@ -191,8 +224,72 @@ SOBJECTS_LOWER = {k.lower(): v for k, v in SOBJECTS.items()}
 PREFIXES = {s.prefix: s for s in SOBJECTS.values()}
 
 
+# What the running request's org shows its user: (field security, missing metadata), set
+# from the sandbox settings for each API call (sf_views.api); None shows everything.
+ORG_VIEW = contextvars.ContextVar("sandbox_org_view", default=None)
+_VARIANTS = {}  # (object, security items, missing) -> SObject, or None when not deployed
+
+
+def org_view(cfg):
+    """The view of the org the settings give (hashable), or None for the whole org."""
+    security = tuple(sorted((cfg.field_security or {}).items()))
+    missing = tuple(sorted(cfg.missing_metadata or ()))
+    return (security, missing) if security or missing else None
+
+
+def _restricted(sobj, view):
+    security, missing = view
+    key = (sobj.name, view)
+    if key in _VARIANTS:
+        return _VARIANTS[key]
+    out = None
+    if sobj.name not in missing:
+        access = {
+            k.partition(".")[2].lower(): v for k, v in security if k.partition(".")[0] == sobj.name
+        }
+        gone = {m.partition(".")[2].lower() for m in missing if m.partition(".")[0] == sobj.name}
+        fields = []
+        for f in sobj.fields:
+            name = f.api.lower()
+            if name in gone or access.get(name) == "none":
+                continue
+            if access.get(name) == "read":
+                f = replace(f, createable=False, updateable=False)
+            fields.append(f)
+        if len(fields) == len(sobj.fields) and not any(
+            access.get(f.api.lower()) for f in sobj.fields
+        ):
+            out = sobj
+        else:
+            out = SObject(sobj.name, sobj.label, sobj.prefix, sobj.model, fields, sobj.custom,
+                          variant=repr(view))  # fmt: skip
+    _VARIANTS[key] = out
+    return out
+
+
 def get_sobject(name):
-    return SOBJECTS_LOWER.get((name or "").lower())
+    sobj = SOBJECTS_LOWER.get((name or "").lower())
+    view = ORG_VIEW.get()
+    if sobj is None or view is None:
+        return sobj
+    return _restricted(sobj, view)
+
+
+def saleswings_metadata():
+    """The custom objects and fields the SalesWings package adds to an org (a bare org lacks
+    them all), as `missing_metadata` names them."""
+    out = []
+    for s in SOBJECTS.values():
+        if s.custom:
+            out.append(s.name)
+        else:
+            out += [f"{s.name}.{f.api}" for f in s.fields if f.custom]
+    return out
+
+
+def visible_sobjects():
+    """Every object of the org as the running request sees it (describe global)."""
+    return [s for s in (get_sobject(n) for n in SOBJECTS) if s is not None]
 
 
 def sobject_for_id(value):
@@ -223,13 +320,15 @@ def describe_field(f):
         "nillable": f.nillable,
         "createable": f.createable,
         "updateable": f.updateable,
-        "filterable": True,
-        "sortable": f.type != "textarea",
+        "filterable": f.filterable,
+        "sortable": f.sortable,
+        "groupable": f.groupable,
         "externalId": f.external_id,
         "unique": f.unique,
         "idLookup": f.api == "Id" or f.external_id or f.type == "email",
         "custom": f.custom,
         "calculated": False,
+        "extraTypeInfo": "plaintextarea" if f.type == "textarea" else None,
         "defaultedOnCreate": f.type == "boolean" or f.api in ("Id", "OwnerId"),
         "referenceTo": list(f.reference_to),
         "relationshipName": None,

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from . import models
+from . import models, runtime
 from .ids import make_id
+from .schema import saleswings_metadata
 
 TAGS = [
     ("tag_pricing", "Pricing Page", "Visited the pricing page"),
@@ -73,6 +74,7 @@ WORLD_MODELS = [
     models.SwActivity,
     models.SwReceived,
     models.SfUser,
+    models.SfGroup,
     models.SfLead,
     models.SfContact,
     models.SfAccount,
@@ -175,8 +177,8 @@ def _indexes_dropped(model, rows):
 def _reset_sequences():
     sql = connection.ops.sequence_reset_sql(
         __import__("django.core.management.color", fromlist=["no_style"]).no_style(),
-        [models.SfUser, models.SfLead, models.SfContact, models.SfAccount, models.SfOpportunity,
-         models.SfActivity],
+        [models.SfUser, models.SfGroup, models.SfLead, models.SfContact, models.SfAccount,
+         models.SfOpportunity, models.SfActivity],
     )  # fmt: skip
     with connection.cursor() as cur:
         for statement in sql:
@@ -217,6 +219,14 @@ def generate(sizes, seed, base_time):
          "created_date", "last_modified_date", "system_modstamp"],
         [u + (stamp, stamp, stamp) for u in users],
     )  # fmt: skip
+
+    # A queue owning every 20th Lead (Leads may be owned by queues; nothing else is).
+    yield models.SfGroup, (
+        ["id", "name", "developer_name", "type", "created_date", "last_modified_date",
+         "system_modstamp"],
+        [(1, "Inbound Leads", "Inbound_Leads", "Queue", stamp, stamp, stamp)],
+    )  # fmt: skip
+    queue_id = make_id("00G", 1)
 
     # Prospects.
     tag_ids = [t[0] for t in TAGS]
@@ -329,7 +339,7 @@ def generate(sizes, seed, base_time):
                 converted, t.date() if converted else None,
                 make_id("003", 1 + below(sizes.contacts))
                 if converted and sizes.contacts else None,
-                pick(user_ids), t, t, t,
+                pick(user_ids) if i % 20 else queue_id, t, t, t,
             )
         )  # fmt: skip
     yield models.SfLead, (
@@ -353,7 +363,9 @@ def generate(sizes, seed, base_time):
     )  # fmt: skip
 
 
-def seed(sizes, seed_value, base_time):
+def seed(sizes, seed_value, base_time, bare=False):
+    """A fresh world. `bare`: an org without the SalesWings package's custom objects and
+    fields (the sandbox's `missing_metadata`), as before an admin deploys them."""
     written = {}
     timings = {"generate": 0.0, "write": 0.0}
     with transaction.atomic():
@@ -380,5 +392,8 @@ def seed(sizes, seed_value, base_time):
             del rows, item
         if connection.vendor == "postgresql":
             _reset_sequences()
+    cfg = runtime.load_settings()
+    cfg.missing_metadata = saleswings_metadata() if bare else []
+    cfg.save(update_fields=["missing_metadata"])
     written["seconds"] = {k: round(v, 1) for k, v in timings.items()}
     return written

@@ -10,9 +10,11 @@ import random
 import secrets
 import time
 
+import jwt
+from cryptography import x509
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -21,11 +23,19 @@ from .errors import SfApiError
 from .fastjson import json_response
 from .ids import make_id
 from .models import SfSession
-from .schema import SOBJECTS, describe, describe_global_entry, get_sobject
+from .schema import (
+    ORG_VIEW,
+    describe,
+    describe_global_entry,
+    get_sobject,
+    org_view,
+    visible_sobjects,
+)
 
 log = logging.getLogger(__name__)
 
 ORG_ID = make_id("00D", 1)
+USER_ID = make_id("005", 1)  # the integration user every session runs as
 LATEST_VERSION = "59.0"
 
 
@@ -53,13 +63,94 @@ def _oauth_error(code, description, status=400):
     return JsonResponse({"error": code, "error_description": description}, status=status)
 
 
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# The JWT `aud` Salesforce accepts: its login servers (and here, the sandbox itself).
+JWT_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
+MAX_FORM_BYTES = 1 << 20
+
+
+def _read_chunked(raw):
+    """A chunked transfer-encoded body from a raw stream (RFC 9112 section 7.1)."""
+    out = bytearray()
+    while True:
+        line = raw.readline(1024)
+        try:
+            size = int(line.split(b";")[0].strip(), 16)
+        except ValueError:
+            raise ValueError("malformed chunk size") from None
+        if size == 0:
+            while raw.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass  # trailer fields
+            return bytes(out)
+        if len(out) + size > MAX_FORM_BYTES:
+            raise ValueError("request body too large")
+        out += raw.read(size)
+        raw.readline(1024)  # the CRLF closing the chunk
+
+
+def _form(request):
+    """The token request's form, its body sent with a Content-Length or chunked (as
+    Salesforce takes both). gunicorn decodes chunked bodies (`wsgi.input_terminated`);
+    Django's development and test server hands the app a stream limited to the missing
+    Content-Length, so the chunks are read from the connection beneath it."""
+    env = request.environ
+    chunked = "chunked" in env.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not chunked or env.get("CONTENT_LENGTH"):
+        return request.POST
+    stream = env["wsgi.input"]
+    if env.get("wsgi.input_terminated"):
+        body = stream.read(MAX_FORM_BYTES + 1)
+        if len(body) > MAX_FORM_BYTES:
+            raise ValueError("request body too large")
+    else:
+        body = _read_chunked(getattr(getattr(stream, "_read", None), "__self__", stream))
+    return QueryDict(body, encoding="utf-8")
+
+
+def _jwt_subject(cfg, assertion):
+    """The username a JWT bearer assertion names, checked as Salesforce checks it (RS256
+    signature against the connected app's certificate, iss, aud, exp); else an OAuth error
+    answer."""
+    try:
+        cert = x509.load_pem_x509_certificate(cfg.sf_jwt_certificate.encode())
+    except ValueError:
+        return None, _oauth_error("invalid_client", "invalid client credentials")
+    try:
+        claims = jwt.decode(
+            assertion,
+            cert.public_key(),
+            algorithms=["RS256"],
+            options={"require": ["iss", "sub", "aud", "exp"], "verify_aud": False},
+            leeway=0,
+        )
+    except jwt.PyJWTError:
+        return None, _oauth_error("invalid_grant", "invalid assertion")
+    base = settings.SANDBOX_BASE_URL.rstrip("/")
+    audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if not any(str(a).rstrip("/") in (*JWT_AUDIENCES, base) for a in audiences):
+        return None, _oauth_error("invalid_grant", "audience is invalid")
+    if claims["iss"] != cfg.sf_client_id:
+        return None, _oauth_error("invalid_client_id", "client identifier invalid")
+    if claims["sub"] != cfg.sf_username:
+        return None, _oauth_error("invalid_grant", "user hasn't approved this consumer")
+    return claims["sub"], None
+
+
 @csrf_exempt
 def oauth_token(request):
     if request.method != "POST":
         return _oauth_error("invalid_request", "must use HTTP POST", status=405)
     cfg = runtime.load_settings()
-    p = request.POST
+    try:
+        p = _form(request)
+    except ValueError as exc:
+        return _oauth_error("invalid_request", f"unreadable request body: {exc}")
     grant = p.get("grant_type")
+    if grant == JWT_GRANT:
+        _, refused = _jwt_subject(cfg, p.get("assertion") or "")
+        if refused:
+            return refused
+        return _issue_token(cfg)
     if grant not in ("password", "client_credentials"):
         return _oauth_error("unsupported_grant_type", "grant type not supported")
     client_id, client_secret = p.get("client_id"), p.get("client_secret")
@@ -78,12 +169,16 @@ def oauth_token(request):
         p.get("username") != cfg.sf_username or p.get("password") != cfg.sf_password
     ):
         return _oauth_error("invalid_grant", "authentication failure")
+    return _issue_token(cfg)
+
+
+def _issue_token(cfg):
     token = f"{ORG_ID[:15]}!{secrets.token_urlsafe(40)}"
     SfSession.objects.create(token=token, username=cfg.sf_username, created_at=timezone.now())
     runtime.bump({"sf.logins": 1})
     issued_at = str(int(time.time() * 1000))
     base = settings.SANDBOX_BASE_URL.rstrip("/")
-    user_id = make_id("005", 1)
+    user_id = USER_ID
     signature = base64.b64encode(
         hmac.new(
             cfg.sf_client_secret.encode(), (base + issued_at).encode(), hashlib.sha256
@@ -113,7 +208,7 @@ def identity(request, org_id, user_id):
     if session is None:
         return HttpResponse("Bad_OAuth_Token", status=403, content_type="text/plain")
     base = settings.SANDBOX_BASE_URL.rstrip("/")
-    if org_id != ORG_ID or user_id != make_id("005", 1):
+    if org_id != ORG_ID or user_id != USER_ID:
         return HttpResponse("Bad_Id", status=404, content_type="text/plain")
     return JsonResponse(
         {
@@ -137,22 +232,38 @@ def identity(request, org_id, user_id):
 
 
 class Ctx:
-    def __init__(self, cfg, version, counts, used):
+    def __init__(self, cfg, version, counts, used, username=""):
         self.cfg = cfg
         self.version = version
         self.counts = counts
         self.used = used  # API calls used, this one included
+        self.username = username  # the session's user
 
 
 def _session_calls(token):
-    """Count a call on this session; its call count, or None when the token is unknown."""
+    """Count a call on this session; (its call count, its username), or (None, None) when
+    the token is unknown."""
     table = connection.ops.quote_name(SfSession._meta.db_table)
     with connection.cursor() as cur:
         cur.execute(
-            f"UPDATE {table} SET calls = calls + 1 WHERE token = %s RETURNING calls", [token]
+            f"UPDATE {table} SET calls = calls + 1 WHERE token = %s RETURNING calls, username",
+            [token],
         )
         row = cur.fetchone()
-    return row[0] if row else None
+    return row if row else (None, None)
+
+
+# "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes
+# ... If the URI itself exceeds this limit, the request returns a 414 URI Too Long error"
+# (Salesforce Help, knowledge article 000386264).
+MAX_URI_BYTES = 16_384
+
+
+def _uri_bytes(request):
+    query = request.META.get("QUERY_STRING", "")
+    return len(request.get_full_path().partition("?")[0].encode()) + (
+        len(query) + 1 if query else 0
+    )
 
 
 def api(methods):
@@ -161,6 +272,10 @@ def api(methods):
         @functools.wraps(view)
         def wrapper(request, version=LATEST_VERSION, **kwargs):
             started, cpu_started = time.perf_counter(), time.thread_time()
+            if _uri_bytes(request) > MAX_URI_BYTES:
+                # Refused before the API: not an API call, and not Salesforce's JSON errors.
+                runtime.bump({"sf.rejected.URI_TOO_LONG": 1})
+                return HttpResponse("URI Too Long", status=414, content_type="text/plain")
             counts = runtime.Counts()
             counts["sf.requests"] += 1
             cfg = runtime.load_settings()
@@ -188,7 +303,7 @@ def _guarded(request, view, methods, cfg, version, counts, used, kwargs):
     try:
         auth = request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        calls = _session_calls(token) if token else None
+        calls, username = _session_calls(token) if token else (None, None)
         if calls is None:
             counts["sf.rejected.INVALID_SESSION_ID"] += 1
             raise SfApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
@@ -220,7 +335,12 @@ def _guarded(request, view, methods, cfg, version, counts, used, kwargs):
                 "METHOD_NOT_ALLOWED",
                 f"HTTP Method '{request.method}' not allowed. Allowed are {','.join(methods)}",
             )
-        return view(request, Ctx(cfg, version, counts, used + 1), **kwargs)
+        # The org as this user sees it: field-level security, metadata not deployed.
+        shown = ORG_VIEW.set(org_view(cfg))
+        try:
+            return view(request, Ctx(cfg, version, counts, used + 1, username), **kwargs)
+        finally:
+            ORG_VIEW.reset(shown)
     except SfApiError as exc:
         return _error(exc)
     except Exception:  # a sandbox bug must still look like Salesforce, and be logged
@@ -253,12 +373,12 @@ def versions(request):
 @api(["GET"])
 def resources(request, ctx):
     base = f"/services/data/v{ctx.version}"
-    return _json(
-        {
-            name: f"{base}/{name}"
-            for name in ("sobjects", "query", "queryAll", "composite", "limits")
-        }
-    )
+    out = {
+        name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite", "limits")
+    }
+    # As Salesforce lists it: the running user's identity URL, absolute.
+    out["identity"] = f"{settings.SANDBOX_BASE_URL.rstrip('/')}/id/{ORG_ID}/{USER_ID}"
+    return _json(out)
 
 
 @api(["GET"])
@@ -285,12 +405,20 @@ def _page_size(request):
 
 @api(["GET"])
 def query(request, ctx):
-    return _json(sfstore.run_query(request.GET.get("q"), False, ctx.version, _page_size(request)))
+    return _json(
+        sfstore.run_query(
+            request.GET.get("q"), False, ctx.version, _page_size(request), ctx.username
+        )
+    )
 
 
 @api(["GET"])
 def query_all(request, ctx):
-    return _json(sfstore.run_query(request.GET.get("q"), True, ctx.version, _page_size(request)))
+    return _json(
+        sfstore.run_query(
+            request.GET.get("q"), True, ctx.version, _page_size(request), ctx.username
+        )
+    )
 
 
 @api(["GET"])
@@ -304,7 +432,7 @@ def describe_global(request, ctx):
         {
             "encoding": "UTF-8",
             "maxBatchSize": 200,
-            "sobjects": [describe_global_entry(s, ctx.version) for s in SOBJECTS.values()],
+            "sobjects": [describe_global_entry(s, ctx.version) for s in visible_sobjects()],
         }
     )
 

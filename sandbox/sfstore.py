@@ -19,12 +19,18 @@ from django.utils import timezone
 from .errors import SfApiError
 from .ids import make_id, parse_id
 from .models import SfQueryCursor
-from .schema import get_sobject
+from .schema import SOBJECTS, get_sobject
 from .soql import compile_order, compile_where, parse
 
 PAGE_SIZE = 2000
 MAX_COLLECTION = 200
 CURSOR_TTL = dt.timedelta(hours=1)
+# "A user can have up to 10 query cursors open at a time. If 10 QueryLocator cursors are
+# open when a client application ... attempts to open a new one, then the oldest of the 10
+# cursors is released" (SOAP API Developer Guide, queryMore()): its nextRecordsUrl then
+# answers INVALID_QUERY_LOCATOR.
+MAX_OPEN_CURSORS = 10
+RUNNING_USER = make_id("005", 1)  # the integration user every session runs as
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -78,7 +84,7 @@ def _locator(cursor_pk, offset):
     return f"{make_id('01g', cursor_pk)}-{offset}"
 
 
-def run_query(soql, include_deleted, version, page_size=PAGE_SIZE):
+def run_query(soql, include_deleted, version, page_size=PAGE_SIZE, username=""):
     q = parse(soql)
     sobj = q.sobject
     qs = sobj.model.objects.all()
@@ -114,7 +120,12 @@ def run_query(soql, include_deleted, version, page_size=PAGE_SIZE):
         total=len(pks),
         include_deleted=include_deleted,
         page_size=page_size,
+        username=username,
     )
+    released = SfQueryCursor.objects.filter(username=username, done=False).order_by("-pk")
+    released = list(released.values_list("pk", flat=True)[MAX_OPEN_CURSORS:])
+    if released:
+        SfQueryCursor.objects.filter(pk__in=released).delete()
     reading = readers(q.fields)
     records = [record_json(sobj, q.fields, r, version, reading) for r in rows[:page_size]]
     return {
@@ -136,7 +147,8 @@ def query_more(locator, version):
     if cursor is None:
         raise SfApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
     offset = int(offset)
-    sobj = get_sobject(cursor.sobject)
+    # The whole object: its fields were checked when the query ran.
+    sobj = SOBJECTS[cursor.sobject]
     fields = [sobj.field(name) for name in cursor.fields]
     pks = array("q")
     pks.frombytes(bytes(cursor.pks))
@@ -163,6 +175,8 @@ def query_more(locator, version):
     out = {"totalSize": cursor.total, "done": nxt >= cursor.total, "records": records}
     if nxt < cursor.total:
         out["nextRecordsUrl"] = f"/services/data/v{version}/query/{_locator(cursor.pk, nxt)}"
+    elif not cursor.done:
+        SfQueryCursor.objects.filter(pk=cursor.pk).update(done=True)  # no longer open
     return out
 
 
@@ -271,8 +285,8 @@ class Plan:
 
 
 _SKIP = (None, None)  # a key that is not a field to write: attributes, Id in any spelling
-# (sObject name, mode) -> {exact field key: (attr, converter) for a field writable in that
-# mode, (None, API name) for one that is not, or _SKIP}
+# (sObject name, its variant, mode) -> {exact field key: (attr, converter) for a field
+# writable in that mode, (None, API name) for one that is not, or _SKIP}
 _WRITERS = {}
 
 
@@ -313,9 +327,13 @@ def _fast_converter(sobj, f):
 
 
 def _writers(sobj, mode):
-    writers = _WRITERS.get((sobj.name, mode))
+    writers = _WRITERS.get((sobj.name, sobj.variant, mode))
     if writers is None:
-        writers = _WRITERS[(sobj.name, mode)] = {"attributes": _SKIP, "id": _SKIP, "Id": _SKIP}
+        writers = _WRITERS[(sobj.name, sobj.variant, mode)] = {
+            "attributes": _SKIP,
+            "id": _SKIP,
+            "Id": _SKIP,
+        }
         for f in sobj.fields:
             if f.api.lower() == "id":
                 continue
@@ -672,9 +690,12 @@ def apply_plans(plans, counts):
             inserts = [p for p in plist if p.op == "insert"]
             if inserts:
                 rows = []
+                owned = "OwnerId" in SOBJECTS[sobj.name].by_api
                 for p in inserts:
                     values = dict(p.values)
                     values.update(created_date=now, last_modified_date=now, system_modstamp=now)
+                    if owned and not values.get("owner_id"):
+                        values["owner_id"] = RUNNING_USER  # Salesforce's default owner
                     if sobj.name == "User":
                         values["name"] = " ".join(
                             x for x in (values.get("first_name"), values.get("last_name")) if x

@@ -15,7 +15,7 @@ from django.db.models import CharField, F, Lookup, Q, TextField
 from django.utils import timezone
 
 from .errors import SfApiError, malformed
-from .schema import get_sobject
+from .schema import get_sobject, sobject_for_id
 
 
 @CharField.register_lookup
@@ -120,6 +120,11 @@ def _error_at(soql, pos, message):
     return malformed(f"\n{soql}\n{' ' * pos}^\nERROR at Row:1:Column:{pos + 1}\n{message}")
 
 
+# Salesforce's SOQL statement limit (Salesforce Developer Limits, "SOQL and SOSL Limits":
+# "Maximum length of SOQL statements: 100,000 characters").
+MAX_STATEMENT = 100_000
+
+
 class Query:
     def __init__(self):
         self.sobject = None
@@ -211,11 +216,26 @@ class Parser:
         if self.tok.kw("where"):
             self.advance()
             q.where = self.parse_or(q)
+        if self.tok.kw("group"):
+            self.advance()
+            self.expect_kw("by")
+            while True:
+                t = self.tok
+                f = self.resolve(q, self.advance())
+                if not f.groupable:
+                    raise self.field_error(t, f"field '{f.api}' can not be grouped in a query call")
+                if not self.at_punct(","):
+                    break
+                self.advance()
+            raise self.fail(t, "GROUP BY is not supported by the sandbox")
         if self.tok.kw("order"):
             self.advance()
             self.expect_kw("by")
             while True:
+                t = self.tok
                 f = self.resolve(q, self.advance())
+                if not f.sortable:
+                    raise self.field_error(t, f"field '{f.api}' can not be sorted in a query call")
                 desc = False
                 if self.tok.kw("asc", "desc"):
                     desc = self.advance().text.lower() == "desc"
@@ -247,6 +267,11 @@ class Parser:
         self.advance()
         return t.value
 
+    def field_error(self, tok, message):
+        """INVALID_FIELD at a field's position (a field this clause cannot use)."""
+        where = _error_at(self.soql, tok.pos, "").message.rstrip("\n")
+        return SfApiError(400, "INVALID_FIELD", f"{where}\n{message}")
+
     def resolve(self, q, t):
         if t.kind != "ident" or t.text.lower() in _KEYWORDS:
             raise self.fail(t)
@@ -263,19 +288,27 @@ class Parser:
             )
         return f
 
+    # SOQL needs parentheses where AND and OR meet at one level: "a AND b OR c" is
+    # MALFORMED_QUERY, an unexpected token at the second kind of connective.
     def parse_or(self, q):
-        parts = [self.parse_and(q)]
+        first, chained = self.parse_and(q)
+        parts = [first]
+        if chained and self.tok.kw("or"):
+            raise self.fail()
         while self.tok.kw("or"):
             self.advance()
-            parts.append(self.parse_and(q))
+            parts.append(self.parse_and(q, after_or=True)[0])
         return parts[0] if len(parts) == 1 else ("or", parts)
 
-    def parse_and(self, q):
+    def parse_and(self, q, after_or=False):
+        """(node, whether it is an unparenthesized AND chain)."""
         parts = [self.parse_not(q)]
         while self.tok.kw("and"):
+            if after_or:
+                raise self.fail()
             self.advance()
             parts.append(self.parse_not(q))
-        return parts[0] if len(parts) == 1 else ("and", parts)
+        return (parts[0], False) if len(parts) == 1 else (("and", parts), True)
 
     def parse_not(self, q):
         if self.tok.kw("not"):
@@ -289,7 +322,10 @@ class Parser:
         return self.parse_condition(q)
 
     def parse_condition(self, q):
+        ftok = self.tok
         f = self.resolve(q, self.advance())
+        if not f.filterable:
+            raise self.field_error(ftok, f"field '{f.api}' can not be filtered in a query call")
         t = self.tok
         if t.kind == "op":
             self.advance()
@@ -380,6 +416,11 @@ def _coerce(sobj, f, value):
             raise _type_error(f, "id")
         pk = sobj.parse_id(_plain(v))
         if pk is None:
+            # A well-formed Id of another object (a queue's among Lead owners looked up as
+            # Users) matches no record, as in Salesforce; only a malformed one is refused.
+            other = sobject_for_id(_plain(v))
+            if other is not None and other.parse_id(_plain(v)) is not None:
+                return -1  # no record's key
             raise SfApiError(400, "INVALID_QUERY_FILTER_OPERATOR", f"invalid ID field: {v}")
         return pk
     if t == "boolean":
@@ -509,4 +550,8 @@ def compile_order(q):
 def parse(soql):
     if not isinstance(soql, str) or not soql.strip():
         raise malformed("A query string (q) is required")
+    if len(soql) > MAX_STATEMENT:
+        raise malformed(
+            f"SOQL statement too long: {len(soql):,} characters; the maximum is {MAX_STATEMENT:,}"
+        )
     return Parser(soql).parse()

@@ -77,6 +77,12 @@ class Command(BaseCommand):
         s.add_argument(
             "--if-empty", action="store_true", help="Do nothing when a world already exists."
         )
+        s.add_argument(
+            "--bare",
+            action="store_true",
+            help="A bare org: the standard objects without the SalesWings custom fields and "
+            "SW_Activity__c (the sandbox's missing_metadata setting lists them).",
+        )
         c = sub.add_parser("churn", help="Advance the SalesWings world once.")
         # As the control endpoint takes it (POST /sandbox/control/churn?size=).
         c.add_argument("--size", type=_bounded(1, 100_000), default=25)
@@ -120,7 +126,7 @@ class Command(BaseCommand):
             activities_per_prospect=o["activities_per_prospect"],
         )
         started = time.perf_counter()
-        written = seed.seed(sizes, o["seed"], base)
+        written = seed.seed(sizes, o["seed"], base, bare=o["bare"])
         took = time.perf_counter() - started
         parts = written.pop("seconds")
         summary = ", ".join(f"{k} {v}" for k, v in written.items())
