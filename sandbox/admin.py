@@ -26,6 +26,14 @@ class SandboxSettingsAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "The org's metadata and the integration user's access",
+            {
+                "fields": ["field_security", "missing_metadata"],
+                "description": "Field-level security and custom fields or objects not deployed "
+                "(a bare org): what describe shows and SOQL and writes accept.",
+            },
+        ),
+        (
             "SalesWings backend",
             {
                 "fields": [
@@ -49,6 +57,7 @@ class SandboxSettingsAdmin(admin.ModelAdmin):
                     "sf_password",
                     "sf_client_id",
                     "sf_client_secret",
+                    "sf_jwt_certificate",
                 ]
             },
         ),
