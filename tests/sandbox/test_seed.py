@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from sandbox import churn, seed
+from sandbox import churn, runtime, seed
 from sandbox.models import SfAccount, SfContact, SfLead, SfOpportunity, SwActivity, SwProspect
 from tests.sandbox.conftest import BASE_TIME
 
@@ -86,6 +86,16 @@ def test_command_seeds_and_prints_credentials():
     call_command("sandbox", "seed", "--if-empty", stdout=out)
     assert "not seeding" in out.getvalue()
     assert SwProspect.objects.count() == 50
+
+
+def test_command_seeds_a_bare_org_and_a_plain_seed_deploys_the_package_again():
+    call_command("sandbox", "seed", "--prospects", "5", "--leads", "5", "--contacts", "5",
+                 "--bare", stdout=io.StringIO())  # fmt: skip
+    missing = runtime.load_settings().missing_metadata
+    assert "SW_Activity__c" in missing and "Lead.SW_Prospect_Id__c" in missing
+    assert "Account.SW_Tags__c" in missing and "Lead.Email" not in missing
+    call_command("sandbox", "seed", "--prospects", "5", stdout=io.StringIO())
+    assert runtime.load_settings().missing_metadata == []
 
 
 def test_command_faults_and_stats():
