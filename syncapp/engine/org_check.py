@@ -256,7 +256,7 @@ def _version_key(v):
 
 def _check_versions(sf, api_version, facts, findings):
     served = sf.versions()
-    if not served:
+    if not served or not api_version:
         facts["versions"] = None
         return
     served = sorted(served, key=_version_key)
@@ -280,7 +280,7 @@ def _check_objects(sf, reqs, username, facts, findings):
         try:
             described = sf.describe(obj)
         except SalesforceError as exc:
-            if exc.status != 404 and exc.code not in ("NOT_FOUND", "INVALID_TYPE"):
+            if exc.status != 404 and exc.code not in ("NOT_FOUND", "INSUFFICIENT_ACCESS"):
                 raise
             fix = f"{DEPLOY}, then {_assign(username)}" if object_req.custom else _assign(username)
             findings.add(
