@@ -256,8 +256,12 @@ SWSTUDIO_ENCRYPTION_KEY = env.str("SWSTUDIO_ENCRYPTION_KEY", default="")
 # Callables (dotted paths) run before a cycle starts; each returns None or a problem string,
 # and a problem records a Failed cycle that says why (e.g. the org is below its API reserve).
 SWSTUDIO_PREFLIGHT = env.list(
-    "SWSTUDIO_PREFLIGHT", default=["syncapp.engine.preflight.api_reserve"]
+    "SWSTUDIO_PREFLIGHT",
+    default=["syncapp.engine.preflight.api_reserve", "syncapp.engine.preflight.org_ready"],
 )
+# org_ready trusts a passing org check (manage.py checkorg, the Setup page) this many seconds
+# old; an older one, or one with gaps, is checked again before the cycle.
+SWSTUDIO_ORG_CHECK_MAX_AGE = env.int("SWSTUDIO_ORG_CHECK_MAX_AGE", default=3600)
 
 # --- Salesforce (docs/salesforce-connection.md) ---------------------------------------------------
 

@@ -60,6 +60,11 @@ class SWStudioAdminSite(admin.AdminSite):
             ),
             path("setup/connect/", self.admin_view(setup.connect), name="swstudio_setup_connect"),
             path(
+                "setup/org-check/",
+                self.admin_view(setup.run_org_check),
+                name="swstudio_setup_org_check",
+            ),
+            path(
                 "setup/data/<slug:dataset>/delete/",
                 self.admin_view(setup.delete_data),
                 name="swstudio_setup_delete_data",

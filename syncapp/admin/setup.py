@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from syncapp import roles
 from syncapp.admin import connection, dashboard
-from syncapp.engine import control, data_deletion
-from syncapp.models import StudioOptions
+from syncapp.engine import control, data_deletion, org_check
+from syncapp.models import OrgCheck, StudioOptions
 
 
 class ConnectForm(forms.Form):
@@ -107,6 +107,22 @@ def _page_context(request, connect_form=None):
         "chart": dashboard.chart(snapshot.cycles),
         "history_size": dashboard.HISTORY_SIZE,
         "datasets": datasets(),
+        "org_check": org_check_info(),
+    }
+
+
+def org_check_info():
+    """The Org check panel: the last kept result and a check waiting for a worker, from the
+    database only (the page never asks the org)."""
+    last = org_check.last()
+    pending = OrgCheck.objects.filter(status=OrgCheck.Status.QUEUED).order_by("-pk").first()
+    return {
+        "last": last,
+        "findings": [
+            {**f, "line": org_check.finding_line(f)} for f in (last.findings if last else [])
+        ],
+        "pending": pending,
+        "pending_lost": pending is not None and org_check.is_lost(pending),
     }
 
 
@@ -182,6 +198,22 @@ def switch(request):
     else:
         messages.error(request, "Unknown switch position: nothing changed.")
     return HttpResponseRedirect(_setup_url())
+
+
+@require_POST
+def run_org_check(request):
+    """Queue an org check for a worker; the page shows its result once kept."""
+    _require_administrator(request)
+    _row, queued = org_check.request(request.user)
+    if queued:
+        messages.success(
+            request,
+            "The org check is queued: a worker runs it (a few seconds); reload the page to see "
+            "the result.",
+        )
+    else:
+        messages.info(request, "An org check is already queued: reload the page in a moment.")
+    return HttpResponseRedirect(_setup_url() + "#org-check")
 
 
 @require_POST

@@ -13,11 +13,29 @@ from contextlib import contextmanager
 
 _local = threading.local()
 
+# A describe of a large object answers in a second or two; the check waits no longer than this.
+CHECK_READ_TIMEOUT = 30
+
 
 def salesforce():
     from syncapp.salesforce import get_client
 
     return _track(get_client())
+
+
+def salesforce_check(timeout=None):
+    """A Salesforce client for the org check: one attempt per call (no retries), and short
+    timeouts, so an org that does not answer is reported within them. `timeout` (seconds)
+    replaces both; by default the connect timeout is SALESFORCE_CONNECT_TIMEOUT and the read
+    timeout at most CHECK_READ_TIMEOUT."""
+    from django.conf import settings
+
+    from syncapp.salesforce import get_client
+
+    connect = timeout or settings.SALESFORCE_CONNECT_TIMEOUT
+    read = timeout or min(settings.SALESFORCE_READ_TIMEOUT, CHECK_READ_TIMEOUT)
+    overrides = {"retry_attempts": 1, "connect_timeout": connect, "read_timeout": read}
+    return _track(get_client(overrides=overrides))
 
 
 def saleswings():

@@ -24,3 +24,10 @@ def run_step(job_id, **_):
     # Logger Options edited on the Setup page reach this worker's loggers.
     LoggerOptions.apply_all()
     return cycle_engine.run_step(job_id)
+
+
+def org_check(check_id, **_):
+    """An org check asked for on the Setup page (`org_check.request`)."""
+    from syncapp.engine import org_check as org_check_engine
+
+    return org_check_engine.run_queued(check_id)

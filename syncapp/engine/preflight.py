@@ -41,3 +41,36 @@ def api_reserve_problem(reserve):
     if remaining is not None and remaining < reserve:
         return f"the org has {remaining} daily API calls left, below the reserve of {reserve}"
     return None
+
+
+def org_ready():
+    """None, or why no cycle may start: the org lacks an object or field the sync needs, or
+    the integration user cannot edit one (`syncapp.engine.org_check`); the reason names them.
+
+    A kept result that passed against the same requirements (Studio Options, Field Mappings)
+    within SWSTUDIO_ORG_CHECK_MAX_AGE seconds answers without a call. Otherwise the org is
+    checked now (about eight API calls) and the result kept: so a result with gaps is
+    checked again before each cycle, and a cycle starts by itself once the fields are
+    deployed, without anyone pressing a button.
+    """
+    from syncapp.engine import org_check
+    from syncapp.models import OrgCheck
+
+    reqs = org_check.current_requirements()
+    max_age = getattr(settings, "SWSTUDIO_ORG_CHECK_MAX_AGE", 3600)
+    if org_check.kept_result_holds(org_check.last(), reqs, max_age):
+        return None
+    row = org_check.run(OrgCheck.Source.PREFLIGHT, sf=clients.salesforce())
+    if row.status == OrgCheck.Status.UNREACHABLE:
+        return f"could not check the org: {row.error}"
+    blocking = row.blocking
+    if not blocking:
+        return None
+    gaps = "; ".join(
+        f"{'.'.join(p for p in (f['object'], f['field']) if p)}: {f['problem']}" for f in blocking
+    )
+    return (
+        f"the org is not ready for the sync ({len(blocking)} gap(s)): {gaps}. "
+        "`manage.py checkorg` (or the Setup page's Org check) says how to fix each; the next "
+        "cycle checks again"
+    )

@@ -17,6 +17,7 @@ from .mirror import (
     TagDefinition,
 )
 from .options import NotificationSetting, StudioOptions, WorkflowOption
+from .orgcheck import OrgCheck
 from .runs import AsyncJob, SWApexJob
 from .schedules import ScheduledJob, ScheduleStats
 from .state import SyncState
@@ -44,6 +45,7 @@ __all__ = [
     "Credential",
     "CycleStatus",
     "NotificationSetting",
+    "OrgCheck",
     "ScheduleStats",
     "ScheduledJob",
     "StepStatus",

@@ -8,6 +8,8 @@
 See docs/salesforce-connection.md for the settings and the error classes.
 """
 
+from dataclasses import replace
+
 from .client import COLLECTION_SIZE, RecordResult, SalesforceClient
 from .config import config_from_settings
 from .errors import LimitExhausted, SalesforceError
@@ -22,6 +24,13 @@ __all__ = [
 ]
 
 
-def get_client(**kwargs):
-    """A client for the org the settings name. It logs in on its first call."""
-    return SalesforceClient(config_from_settings(), **kwargs)
+def get_client(*, overrides=None, **kwargs):
+    """A client for the org the settings name. It logs in on its first call.
+
+    `overrides`: connection settings to use instead of the configured ones (e.g.
+    `{"retry_attempts": 1, "connect_timeout": 5}` for a check that must answer quickly).
+    """
+    config = config_from_settings()
+    if overrides:
+        config = replace(config, **overrides)
+    return SalesforceClient(config, **kwargs)

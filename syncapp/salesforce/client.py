@@ -425,11 +425,27 @@ class SalesforceClient:
             "org_id": org_id,
             "instance_url": token.instance_url if token else "",
             "username": username,
+            "user_id": token.user_id if token else "",
             "daily_used": daily_max - remaining
             if isinstance(daily_max, int) and isinstance(remaining, int)
             else None,
             "daily_max": daily_max,
         }
+
+    def versions(self):
+        """The API versions the org serves (["58.0", "59.0", ...]), or None when it does not
+        say. `/services/data/` needs no session and is not an API call."""
+        instance = self._token.instance_url if self._token else None
+        if instance is None:
+            return None
+        try:
+            response = self.session.get(f"{instance}/services/data/", timeout=self.config.timeout)
+            body = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            return None
+        if not isinstance(body, list):
+            return None
+        return [str(v["version"]) for v in body if isinstance(v, dict) and v.get("version")]
 
     def _identity_info(self, token):
         """The identity URL's answer (username, organization_id), or {} if unavailable."""

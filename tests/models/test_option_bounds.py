@@ -29,3 +29,11 @@ def test_values_saved_before_the_bounds_are_brought_within_them():
     options = StudioOptions.load()
     assert (options.sync_gap_minutes, options.max_sync_attempts) == (10080, 3)
     assert WorkflowOption.objects.get().batch_size == 50000
+
+
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Later migrations are applied again afterwards: the tests after this one need them."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -65,4 +65,4 @@ def test_the_cycle_record_says_why_it_did_not_start(sf_settings, org, admin_user
 def test_the_default_settings_run_this_preflight():
     from swstudio_site import settings as site_settings
 
-    assert site_settings.SWSTUDIO_PREFLIGHT == ["syncapp.engine.preflight.api_reserve"]
+    assert "syncapp.engine.preflight.api_reserve" in site_settings.SWSTUDIO_PREFLIGHT

@@ -42,6 +42,12 @@ def test_identity_for_the_setup_page(client, org):
         "org_id": "00DFAKE",
         "instance_url": org.url,
         "username": "sync@fake.org",
+        "user_id": "005FAKE",
         "daily_used": 1000,
         "daily_max": 15000,
     }
+
+
+def test_versions_when_the_org_does_not_say(client, org):
+    client.identity()
+    assert client.versions() is None  # the fake serves no /services/data/
