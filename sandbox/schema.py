@@ -191,7 +191,7 @@ SOBJECTS = {
                 _f("Contact__c", "contact", "reference", 18, reference_to=("Contact",)),
                 _f("Type__c", "type", "string", 40),
                 _f("Occurred_At__c", "occurred_at", "datetime", label="Occurred At"),
-                _f("URL__c", "url", "string", 1000),
+                _f("URL__c", "url", "textarea", 1000),
                 _f("Title__c", "title", "string", 255),
             ],
             custom=True,

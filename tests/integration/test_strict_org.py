@@ -6,7 +6,8 @@ import pytest
 from sandbox import runtime
 from sandbox.models import SfLead, SwProspect, SwReceived
 from sandbox.schema import saleswings_metadata
-from syncapp.models import HeldRecord, StudioOptions
+from syncapp.engine import org_check
+from syncapp.models import HeldRecord, OrgCheck, StudioOptions
 from syncapp.models.statuses import CycleStatus, StepStatus
 from syncapp.salesforce import get_client
 from tests.integration.test_sync_sandbox import live  # noqa: F401 (the fixture)
@@ -111,3 +112,30 @@ def test_a_cycle_against_a_bare_org_fails_clearly(live):  # noqa: F811
         assert step["status"] == StepStatus.FAILED, step
         assert "HTTP 400 INVALID_FIELD" in errors_of(cycle, name)
     assert "No such column 'SW_Favorite__c'" in errors_of(cycle, "UpdateToSalesWings")
+
+
+def test_a_bare_org_is_checked_refused_and_synced_once_the_fields_are_deployed(live, settings):  # noqa: F811
+    """The whole path of an org without the package's metadata: the org check lists every
+    missing field, the preflight refuses the cycle naming them, and once the fields are
+    deployed (in the stand-in: no longer missing) the next cycle runs."""
+    settings.SWSTUDIO_PREFLIGHT = ["syncapp.engine.preflight.org_ready"]
+    org_settings(missing_metadata=saleswings_metadata())
+
+    row = org_check.run(OrgCheck.Source.COMMAND)
+    assert row.status == OrgCheck.Status.GAPS
+    missing = {(f["object"], f["field"]) for f in row.blocking}
+    required = {
+        (r.obj, r.field)
+        for r in org_check.current_requirements()
+        if r.custom and r.obj in ("Lead", "Contact", "Account", "Opportunity")
+    }
+    assert required and required <= missing
+
+    cycle = live()
+    assert cycle.status == CycleStatus.FAILED
+    assert "Lead.SW_Tags__c" in cycle.note and "Contact.SW_Prospect_Id__c" in cycle.note
+    assert all(step["status"] != StepStatus.COMPLETED for step in cycle.steps)
+
+    org_settings(missing_metadata=[])
+    cycle = live()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.note

@@ -37,13 +37,9 @@ REQUIRED_ELEMENTS = {
     "DateTime": set(),
 }
 LENGTH_BOUNDS = {"Text": (1, 255), "LongTextArea": (256, 131072)}
+
+
 # Known differences between the metadata and the stand-in, each with why it is one.
-KNOWN_SANDBOX_GAPS = {
-    ("SW_Activity__c", "URL__c"): "a Text field holds at most 255 characters in Salesforce; "
-    "sandbox/schema.py still describes URL__c as a string of 1,000"
-}
-
-
 def _text(root, name):
     el = root.find(NS + name)
     return el.text if el is not None else None
@@ -190,19 +186,7 @@ def _pairs():
     return sorted(shipped | set(sandbox_fields()))
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param(
-            k,
-            marks=pytest.mark.xfail(reason=KNOWN_SANDBOX_GAPS[k], strict=True),
-            id=".".join(k),
-        )
-        if k in KNOWN_SANDBOX_GAPS
-        else pytest.param(k, id=".".join(k))
-        for k in _pairs()
-    ],
-)
+@pytest.mark.parametrize("key", [pytest.param(k, id=".".join(k)) for k in _pairs()])
 def test_metadata_and_the_stand_in_agree(key):
     assert metadata_fields().get(key) == sandbox_fields().get(key)
 

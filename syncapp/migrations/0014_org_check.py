@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("syncapp", "0012_option_bounds_and_default_batch_size"),
+        ("syncapp", "0013_held_record"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
