@@ -21,6 +21,7 @@ ENTRY_KEYS = (
     "errors",
     "errors_dropped",
     "transient_errors",
+    "api_calls",
     "job_id",
 )
 _ENTRY_ORDER = {key: i for i, key in enumerate(ENTRY_KEYS)}
@@ -46,6 +47,8 @@ def new_step_entry(name, class_name, batch_size, *, counts_toward_status=True, g
         "errors_dropped": 0,
         # Transient failures the step's clients met and retried, by code (e.g. HTTP_503).
         "transient_errors": {},
+        # API calls the step's clients made, by service (each retry counts; logins do not).
+        "api_calls": {"salesforce": 0, "saleswings": 0},
         "job_id": None,
     }
     if group:
