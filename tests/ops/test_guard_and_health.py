@@ -137,6 +137,8 @@ def outage(request, transactional_db, monkeypatch):
 def test_during_a_database_outage_readyz_and_metrics_answer_503_at_once(outage, settings):
     from django.test import Client
 
+    import swstudio_site.urls  # noqa: F401  (loaded at a process's first request; not timed)
+
     settings.SWSTUDIO_METRICS_TOKEN = TOKEN
     client = Client()
     for path, body in (("/readyz", b"down\n"), ("/metrics", b"unavailable\n")):
