@@ -11,9 +11,9 @@ import ipaddress
 import logging
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 
 from syncapp.ops import health, metrics
 
@@ -41,11 +41,15 @@ def allowed(request):
     return True
 
 
+@csrf_exempt  # nothing here changes state; a CSRF 403 would tell a stranger the page exists
 @never_cache
-@require_safe
 def metrics_view(request):
+    # The guard before anything else: even a wrong method must not tell a stranger that
+    # something is here.
     if not allowed(request):
         raise Http404()
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     # The database checked the way /readyz does first: a scrape during an outage answers 503
     # within the health timeout instead of waiting on the driver.
     if not health.database_up(settings.SWSTUDIO_HEALTH_TIMEOUT):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import Client
 
 from syncapp.ops import health
 
@@ -58,7 +59,7 @@ def test_a_missing_or_wrong_token_is_refused_as_if_nothing_were_there(
     nothing = client.get("/no-such-page", **headers)
     assert refused.status_code == nothing.status_code == 404
     assert refused.content == nothing.content
-    assert refused["Content-Type"] == nothing["Content-Type"]
+    assert dict(refused.headers) == dict(nothing.headers)
     assert b"swstudio" not in refused.content and b"metric" not in refused.content.lower()
 
 
@@ -93,9 +94,14 @@ def test_unconfigured_it_is_open_only_with_debug_on(db, settings, client, debug,
     assert client.get("/metrics").status_code == status
 
 
-def test_only_reads_are_answered(guarded, client):
+def test_only_reads_are_answered_and_a_strangers_post_learns_nothing(guarded, client):
     response = client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 405
+    strict = Client(enforce_csrf_checks=True)
+    for method in ("post", "put", "delete", "options"):
+        stranger = getattr(strict, method)("/metrics")
+        nothing = getattr(strict, method)("/no-such-page")
+        assert (stranger.status_code, stranger.content) == (404, nothing.content), method
 
 
 # --- health -------------------------------------------------------------------------------
