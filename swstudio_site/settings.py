@@ -397,6 +397,11 @@ SPECTACULAR_SETTINGS.update(
 
 # /healthz and /readyz are answered first, before the HTTPS redirect and the host check.
 MIDDLEWARE.insert(0, "syncapp.ops.health.HealthMiddleware")
+# /metrics' guard refuses a stranger before the CSRF check could tell them the page exists.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "syncapp.ops.views.MetricsGuardMiddleware",
+)
 # Seconds /readyz (and /metrics) give the database and the broker to answer.
 SWSTUDIO_HEALTH_TIMEOUT = env.float("SWSTUDIO_HEALTH_TIMEOUT", default=0.3)
 if not 0 < SWSTUDIO_HEALTH_TIMEOUT <= 5:

@@ -98,6 +98,7 @@ def test_only_reads_are_answered_and_a_strangers_post_learns_nothing(guarded, cl
     response = client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 405
     strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 403
     for method in ("post", "put", "delete", "options"):
         stranger = getattr(strict, method)("/metrics")
         nothing = getattr(strict, method)("/no-such-page")
