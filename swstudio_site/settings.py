@@ -6,6 +6,7 @@ django-q2 ORM broker and the bundled sandbox standing in for Salesforce and the
 SalesWings backend. `.env.example` lists every variable.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -396,12 +397,58 @@ SPECTACULAR_SETTINGS.update(
     }
 )
 
+# --- observability (docs/operations.md, "Metrics, health and logs") ---------------------------
+
+# /healthz and /readyz are answered first, before the HTTPS redirect and the host check.
+MIDDLEWARE.insert(0, "syncapp.ops.health.HealthMiddleware")
+# /metrics' guard refuses a stranger before the CSRF check could tell them the page exists.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "syncapp.ops.views.MetricsGuardMiddleware",
+)
+# Seconds /readyz (and /metrics) give the database and the broker to answer.
+SWSTUDIO_HEALTH_TIMEOUT = env.float("SWSTUDIO_HEALTH_TIMEOUT", default=0.3)
+if not 0 < SWSTUDIO_HEALTH_TIMEOUT <= 5:
+    raise ImproperlyConfigured(
+        f"SWSTUDIO_HEALTH_TIMEOUT={SWSTUDIO_HEALTH_TIMEOUT}: use a number of seconds up to 5."
+    )
+# /metrics' guard: a bearer token, and/or the client addresses allowed (IPs or networks,
+# e.g. 10.0.0.0/8). Neither set: /metrics is open with DEBUG on and refused with it off.
+SWSTUDIO_METRICS_TOKEN = env.str("SWSTUDIO_METRICS_TOKEN", default="")
+if SWSTUDIO_METRICS_TOKEN and len(SWSTUDIO_METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured(
+        "SWSTUDIO_METRICS_TOKEN is too short: use at least 16 random characters "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+    )
+SWSTUDIO_METRICS_ALLOWED_IPS = []
+for _network in env.list("SWSTUDIO_METRICS_ALLOWED_IPS", default=[]):
+    try:
+        SWSTUDIO_METRICS_ALLOWED_IPS.append(ipaddress.ip_network(_network.strip(), strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SWSTUDIO_METRICS_ALLOWED_IPS: {_network!r} is not an IP address or network "
+            "(e.g. 10.0.0.5 or 10.0.0.0/8)."
+        ) from None
+
+# plain: one line of text a record (the default); json: one JSON object a line, for a log
+# pipeline, with the cycle (SAJ name) and step on every line a step writes.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "syncapp.logcontext.JsonFormatter"},
+    },
+    "filters": {"step": {"()": "syncapp.logcontext.StepContextFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["step"],
+        },
         # Warnings and errors of the sync, kept for SWLogShipper (Logger Options decide).
         "ship": {"class": "syncapp.logshipping.ShippingHandler", "level": "WARNING"},
     },

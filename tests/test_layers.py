@@ -44,6 +44,10 @@ FORBIDDEN = {
         "sandbox",
     ],
     "syncapp/engine": ["syncapp.api", "syncapp.admin", "sandbox"],
+    # /metrics, /healthz, /readyz: an entry point beside the API and the admin.
+    "syncapp/ops": ["syncapp.api", "syncapp.admin", "syncapp.engine", "sandbox"],
+    # Loaded by the LOGGING setting before the apps are ready: the standard library only.
+    "syncapp/logcontext.py": ["syncapp", "django", "sandbox"],
     "syncapp": ["sandbox"],
     "sandbox": ["syncapp"],
 }

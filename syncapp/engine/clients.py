@@ -4,7 +4,8 @@ Steps call `clients.salesforce()` / `clients.saleswings()` rather than importing
 packages at module level, so tests can put in-memory fakes at exactly the network seam.
 
 While a step runs (`tracking()`), the clients it gets are remembered, so its run record can
-say how many transient failures (retried 5xx, row locks, expired sessions) they met.
+say how many transient failures (retried 5xx, row locks, expired sessions) they met, and how
+many API calls it made to each service (`api_calls()`).
 """
 
 import threading
@@ -20,7 +21,7 @@ CHECK_READ_TIMEOUT = 30
 def salesforce():
     from syncapp.salesforce import get_client
 
-    return _track(get_client())
+    return _track(get_client(), "salesforce")
 
 
 def salesforce_check(timeout=None):
@@ -41,14 +42,28 @@ def salesforce_check(timeout=None):
 def saleswings():
     from syncapp.engine.backend import get_client
 
-    return _track(get_client())
+    return _track(get_client(), "saleswings")
 
 
-def _track(client):
+def _track(client, service=""):
     tracked = getattr(_local, "clients", None)
     if tracked is not None:
         tracked.append(client)
+        if service:
+            _local.services[id(client)] = service
     return client
+
+
+def api_calls():
+    """API calls made so far by the clients handed out in this thread's `tracking()`, by
+    service: {"salesforce": n, "saleswings": m} (each attempt counts; logins do not)."""
+    total = {"salesforce": 0, "saleswings": 0}
+    services = getattr(_local, "services", None) or {}
+    for client in getattr(_local, "clients", None) or ():
+        service = services.get(id(client))
+        if service:
+            total[service] += int(getattr(client, "calls", 0) or 0)
+    return total
 
 
 @contextmanager
@@ -56,6 +71,7 @@ def tracking():
     """Remember the clients handed out in this thread; yields a function summing their
     transient failures by code."""
     _local.clients = []
+    _local.services = {}
     clients = _local.clients
 
     def transient():
@@ -68,3 +84,4 @@ def tracking():
         yield transient
     finally:
         _local.clients = None
+        _local.services = None

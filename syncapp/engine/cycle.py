@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
+from syncapp import logcontext
 from syncapp.engine import clients, preflight, scheduling
 from syncapp.engine.steps import Cancelled, StopStep, get_step, plan
 from syncapp.engine.steps.context import StepContext
@@ -138,8 +139,11 @@ def _enqueue(job_id, class_name):
     AsyncJob.objects.filter(pk=job_id).update(task_id=task_id or "")
 
 
+@logcontext.scoped
 def run_step(job_id):
-    """Run one step job. Does nothing unless the job is Queued in the current generation."""
+    """Run one step job. Does nothing unless the job is Queued in the current generation.
+    Once its job is Processing, every log line written carries the cycle and the step
+    (`syncapp.logcontext`)."""
     with transaction.atomic():
         state = SyncState.lock()
         now = timezone.now()  # after the lock: run records' times follow the lock's order
@@ -157,6 +161,7 @@ def run_step(job_id):
         cycle.save(update_fields=["status", "start_time", "steps"])
         entry = cycle.step(job.step)
 
+    logcontext.enter(cycle.name, job.step)
     step = get_step(job.step)
     ctx = StepContext(
         job=job,
@@ -184,6 +189,7 @@ def run_step(job_id):
             # Retried, not failed: the records they concerned went through (or are counted
             # in `failed`); kept so the run record adds up with what the org answered.
             ctx.entry["transient_errors"] = transient()
+            ctx.entry["api_calls"] = clients.api_calls()
     return finish_step(job.pk, ctx)
 
 

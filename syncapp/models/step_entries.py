@@ -31,6 +31,8 @@ def new_step_entry(name, class_name, batch_size, *, counts_toward_status=True, g
         **new_counters(),
         # Transient failures the step's clients met and retried, by code (e.g. HTTP_503).
         "transient_errors": {},
+        # API calls the step's clients made, by service (each retry counts; logins do not).
+        "api_calls": {"salesforce": 0, "saleswings": 0},
         "job_id": None,
     }
     if group:
