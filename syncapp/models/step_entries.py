@@ -18,9 +18,11 @@ ENTRY_KEYS = (
     "examined",
     "modified",
     "failed",
+    "skipped",
     "errors",
     "errors_dropped",
     "transient_errors",
+    "api_calls",
     "job_id",
 )
 _ENTRY_ORDER = {key: i for i, key in enumerate(ENTRY_KEYS)}
@@ -42,10 +44,15 @@ def new_step_entry(name, class_name, batch_size, *, counts_toward_status=True, g
         "examined": 0,
         "modified": 0,
         "failed": 0,
+        # Records passed over for a reason that is no failure (an activity of a prospect the
+        # backend deleted or merged): they do not make the step Partially_Completed.
+        "skipped": 0,
         "errors": [],
         "errors_dropped": 0,
         # Transient failures the step's clients met and retried, by code (e.g. HTTP_503).
         "transient_errors": {},
+        # API calls the step's clients made (each attempt counts), by service.
+        "api_calls": {"salesforce": 0, "saleswings": 0},
         "job_id": None,
     }
     if group:
@@ -70,3 +77,16 @@ def add_error(entry, message):
         entry["errors"].append(message)
     else:
         entry["errors_dropped"] += 1
+
+
+API_SERVICES = ("salesforce", "saleswings")
+
+
+def api_calls_total(entries):
+    """The API calls of a cycle's steps, by service (entries from before the count: 0)."""
+    total = dict.fromkeys(API_SERVICES, 0)
+    for entry in entries:
+        for service, n in (entry.get("api_calls") or {}).items():
+            if service in total:
+                total[service] += n
+    return total
