@@ -4,7 +4,8 @@ Steps call `clients.salesforce()` / `clients.saleswings()` rather than importing
 packages at module level, so tests can put in-memory fakes at exactly the network seam.
 
 While a step runs (`tracking()`), the clients it gets are remembered, so its run record can
-say how many transient failures (retried 5xx, row locks, expired sessions) they met.
+say how many transient failures (retried 5xx, row locks, expired sessions) they met, and how
+many API calls each service was sent (`api_calls()`).
 """
 
 import threading
@@ -17,20 +18,34 @@ _local = threading.local()
 def salesforce():
     from syncapp.salesforce import get_client
 
-    return _track(get_client())
+    return _track(get_client(), "salesforce")
 
 
 def saleswings():
     from syncapp.engine.backend import get_client
 
-    return _track(get_client())
+    return _track(get_client(), "saleswings")
 
 
-def _track(client):
+def _track(client, service):
     tracked = getattr(_local, "clients", None)
     if tracked is not None:
         tracked.append(client)
+        _local.services.append(service)
     return client
+
+
+def api_calls():
+    """The API calls the clients handed out in this `tracking()` made so far, by service
+    (each attempt counts, as the org's daily limit counts it; logins do not)."""
+    total = {"salesforce": 0, "saleswings": 0}
+    for client, service in zip(
+        getattr(_local, "clients", None) or [],
+        getattr(_local, "services", None) or [],
+        strict=True,
+    ):
+        total[service] += getattr(client, "calls", 0) or 0
+    return total
 
 
 @contextmanager
@@ -38,6 +53,7 @@ def tracking():
     """Remember the clients handed out in this thread; yields a function summing their
     transient failures by code."""
     _local.clients = []
+    _local.services = []
     clients = _local.clients
 
     def transient():
@@ -50,3 +66,4 @@ def tracking():
         yield transient
     finally:
         _local.clients = None
+        _local.services = None

@@ -184,6 +184,7 @@ def run_step(job_id):
             # Retried, not failed: the records they concerned went through (or are counted
             # in `failed`); kept so the run record adds up with what the org answered.
             ctx.entry["transient_errors"] = transient()
+            ctx.entry["api_calls"] = clients.api_calls()
     return finish_step(job.pk, ctx)
 
 
