@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.models import SWApexJob
+from syncapp.models import AsyncJob, SWApexJob
 from syncapp.models.statuses import CycleStatus, Trigger
 from tests import factories
 
@@ -160,3 +160,12 @@ def test_the_run_record_shows_skipped_records_and_api_calls(admin_client_sw):
     ).content.decode()
     assert "1,234 Salesforce · 7 SalesWings" in detail
     assert "1234 / 7" in detail
+
+
+def test_the_apex_jobs_list_times_have_seconds_and_the_time_zone(admin_client_sw, admin_user):
+    control.turn_on(admin_user)
+    start_cycle(Trigger.WATCHER)
+    job = AsyncJob.objects.get(class_name="WorkflowSchedulable")
+    shown = timezone.localtime(job.created_date).strftime("%Y-%m-%d %H:%M:%S %Z")
+    content = admin_client_sw.get(reverse("admin:syncapp_asyncjob_changelist")).content.decode()
+    assert shown in content
