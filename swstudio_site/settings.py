@@ -328,6 +328,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["swstudio_site.formats"]  # date-times with seconds and zone
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

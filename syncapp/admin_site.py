@@ -74,13 +74,18 @@ class SWStudioAdminSite(admin.AdminSite):
         return setup_urls + super().get_urls()
 
     def login(self, request, extra_context=None):
-        # After logging in, the Setup page is the first thing offered (unless the user was on
-        # their way somewhere else).
+        # After logging in, the Setup page is the first thing offered, also when /admin/ sent
+        # the user here (?next=/admin/); a user on their way to another page goes there.
+        index = reverse("admin:index", current_app=self.name)
+        setup_url = reverse("admin:swstudio_setup", current_app=self.name)
+        for name in ("GET", "POST"):
+            params = getattr(request, name)
+            if params.get(REDIRECT_FIELD_NAME) == index:
+                params = params.copy()
+                params[REDIRECT_FIELD_NAME] = setup_url
+                setattr(request, name, params)
         if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
-            extra_context = {
-                **(extra_context or {}),
-                REDIRECT_FIELD_NAME: reverse("admin:swstudio_setup", current_app=self.name),
-            }
+            extra_context = {**(extra_context or {}), REDIRECT_FIELD_NAME: setup_url}
         return super().login(request, extra_context)
 
     def index(self, request, extra_context=None):

@@ -18,9 +18,10 @@ HISTORY_SIZE = 25
 
 
 def format_datetime(value):
+    """With seconds and the time zone: 2026-12-07 09:14:02 UTC."""
     if value is None:
         return ""
-    return date_format(timezone.localtime(value), "Y-m-d H:i:s")
+    return date_format(timezone.localtime(value), "Y-m-d H:i:s T")
 
 
 def format_duration(delta):
@@ -87,9 +88,24 @@ def run_record_url(cycle):
 
 
 def step_totals(cycle):
-    """Records examined / modified / failed by the steps that do the sync's work."""
+    """Records examined / modified / failed / skipped by the steps that do the sync's work."""
     counted = [s for s in cycle.steps if s.get("counts_toward_status", True)]
-    return {k: sum(s.get(k, 0) for s in counted) for k in ("examined", "modified", "failed")}
+    keys = ("examined", "modified", "failed", "skipped")
+    return {k: sum(s.get(k, 0) for s in counted) for k in keys}
+
+
+def format_api_calls(calls):
+    """{"salesforce": 12, "saleswings": 3} as "12 Salesforce · 3 SalesWings"."""
+    return f"{calls.get('salesforce', 0):,} Salesforce · {calls.get('saleswings', 0):,} SalesWings"
+
+
+def aborted_text(cycle):
+    """ "Aborted 2026-12-07 09:14:02 UTC by admin" for a cycle cut by turning the sync off or
+    restarting it; "" for any other."""
+    if not cycle.was_aborted:
+        return ""
+    who = f" by {cycle.aborted_by}" if cycle.aborted_by else ""
+    return f"Aborted {format_datetime(cycle.aborted_at)}{who}"
 
 
 def progress_json(cycle):
@@ -136,6 +152,9 @@ def last_execution_json(cycle):
         "endTimeDisplay": format_datetime(cycle.end_time),
         "durationDisplay": format_duration(cycle.duration),
         "note": cycle.note,
+        "aborted": aborted_text(cycle),
+        "apiCalls": cycle.api_calls(),
+        "apiCallsDisplay": format_api_calls(cycle.api_calls()),
         **step_totals(cycle),
     }
 
@@ -238,7 +257,8 @@ def chart(cycles):
                 "width": round(width, 1),
                 "height": round(h, 1),
                 "colour": STATUS_COLOURS.get(cycle.status, "#8a8a8a"),
-                "title": f"{cycle.name} · {cycle.get_status_display()} · "
+                "title": f"{cycle.name} · {cycle.get_status_display()}"
+                f"{' · Aborted' if cycle.was_aborted else ''} · "
                 f"{format_duration(cycle.duration)} · {t['examined']} examined, "
                 f"{t['modified']} modified, {t['failed']} failed",
                 "label": cycle.name.removeprefix("SAJ-").lstrip("0") or "0",

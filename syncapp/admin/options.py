@@ -149,7 +149,9 @@ class WorkflowOptionForm(forms.ModelForm):
     step = forms.TypedChoiceField(
         label="Step",
         choices=step_choices,
-        help_text="The workflow step these options apply to (its Apex Job is SWJob<Step>).",
+        # Plain text: the admin renders help text as HTML, where "<Step>" would vanish.
+        help_text="The workflow step these options apply to (its Apex Job is SWJob followed "
+        "by the step's name, e.g. SWJobGetTags).",
     )
 
     class Meta:

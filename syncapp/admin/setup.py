@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from syncapp import roles
 from syncapp.admin import connection, dashboard
 from syncapp.engine import control, data_deletion, org_check
-from syncapp.models import OrgCheck, StudioOptions
+from syncapp.models import FieldMapping, OrgCheck, StudioOptions
 
 
 class ConnectForm(forms.Form):
@@ -70,6 +70,8 @@ def history_rows(cycles):
         {
             "cycle": c,
             "totals": dashboard.step_totals(c),
+            "api_calls": dashboard.format_api_calls(c.api_calls()),
+            "aborted": dashboard.aborted_text(c),
             "duration": c.duration,
             "duration_display": dashboard.format_duration(c.duration),
         }
@@ -108,6 +110,8 @@ def _page_context(request, connect_form=None):
         "history_size": dashboard.HISTORY_SIZE,
         "datasets": datasets(),
         "org_check": org_check_info(),
+        # Without one, cycles write tags and temperatures but no score.
+        "no_field_mapping": not FieldMapping.objects.exists(),
     }
 
 

@@ -78,6 +78,11 @@ class ScheduledJobSerializer(serializers.Serializer):
     timesTriggered = serializers.IntegerField()
 
 
+class ApiCallsSerializer(serializers.Serializer):
+    salesforce = serializers.IntegerField()
+    saleswings = serializers.IntegerField()
+
+
 class StepSerializer(serializers.Serializer):
     name = serializers.CharField()
     apexClass = serializers.CharField()
@@ -89,6 +94,10 @@ class StepSerializer(serializers.Serializer):
     recordsExamined = serializers.IntegerField()
     recordsModified = serializers.IntegerField()
     recordsFailed = serializers.IntegerField()
+    recordsSkipped = serializers.IntegerField(
+        help_text="Passed over, no failure (an activity of a prospect the backend deleted)."
+    )
+    apiCalls = ApiCallsSerializer(help_text="API calls the step sent, each attempt counted.")
     errors = serializers.ListField(child=serializers.CharField())
 
 
@@ -101,6 +110,11 @@ class CycleSerializer(serializers.Serializer):
     startTime = serializers.DateTimeField(allow_null=True)
     endTime = serializers.DateTimeField(allow_null=True)
     note = serializers.CharField(allow_blank=True)
+    abortedAt = serializers.DateTimeField(
+        allow_null=True, help_text="When turning the sync off or restarting it cut the cycle."
+    )
+    abortedBy = serializers.CharField(allow_blank=True, help_text="Who did; may be empty.")
+    apiCalls = ApiCallsSerializer(help_text="The steps' API calls, summed.")
     steps = StepSerializer(many=True)
 
 

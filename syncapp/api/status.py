@@ -8,6 +8,7 @@ Each part is `{}` when there is nothing; keys keep the order docs/api.md shows.
 
 from syncapp.engine import status_reader
 from syncapp.engine.status_reader import LastCycle, PendingSchedule, QueuedJob, Status
+from syncapp.models.step_entries import api_calls_total
 
 
 def sync_status():
@@ -69,6 +70,9 @@ def cycle_json(cycle: LastCycle | None):
         "startTime": _iso(cycle.start_time),
         "endTime": _iso(cycle.end_time),
         "note": cycle.note,
+        "abortedAt": _iso(cycle.aborted_at),
+        "abortedBy": cycle.aborted_by,
+        "apiCalls": api_calls_total(cycle.steps),
         "steps": [
             {
                 "name": s["name"],
@@ -81,6 +85,9 @@ def cycle_json(cycle: LastCycle | None):
                 "recordsExamined": s["examined"],
                 "recordsModified": s["modified"],
                 "recordsFailed": s["failed"],
+                # Entries written before these counters existed have neither.
+                "recordsSkipped": s.get("skipped", 0),
+                "apiCalls": api_calls_total([s]),
                 "errors": s["errors"],
             }
             for s in cycle.steps

@@ -8,6 +8,7 @@ from . import views
 app_name = "sync-api"
 
 urlpatterns = [
+    path("", views.Index.as_view(), name="index"),
     path("GetSyncStatus", views.GetSyncStatus.as_view(), name="GetSyncStatus"),
     path("RestartSync", views.RestartSync.as_view(), name="RestartSync"),
     path("TurnSyncOn", views.TurnSyncOn.as_view(), name="TurnSyncOn"),

@@ -6,6 +6,7 @@ Every request goes through the same gate, in this order: the method (405), authe
 413, 415). Only then does anything change, so a bad request never changes state.
 """
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -229,6 +230,30 @@ class TurnSyncOff(SyncAPIView):
             request.user, reason=f"The sync was turned off by {request.user} through the API."
         )
         return Response(status.sync_status())
+
+
+@extend_schema(exclude=True)
+class Index(APIView):
+    """/Sync/v1/ itself: where the endpoints and their documentation are (what the browsable
+    API's breadcrumb links to)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        def url(name):
+            return request.build_absolute_uri(reverse(f"sync-api:{name}"))
+
+        return Response(
+            {
+                "endpoints": {
+                    name: url(name)
+                    for name in ("GetSyncStatus", "TurnSyncOn", "TurnSyncOff", "RestartSync")
+                },
+                "docs": url("docs"),
+                "schema": url("schema"),
+            }
+        )
 
 
 @extend_schema(exclude=True)

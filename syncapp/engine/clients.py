@@ -5,7 +5,7 @@ packages at module level, so tests can put in-memory fakes at exactly the networ
 
 While a step runs (`tracking()`), the clients it gets are remembered, so its run record can
 say how many transient failures (retried 5xx, row locks, expired sessions) they met, and how
-many API calls it made to each service (`api_calls()`).
+many API calls each service was sent (`api_calls()`).
 """
 
 import threading
@@ -36,7 +36,7 @@ def salesforce_check(timeout=None):
     connect = timeout or settings.SALESFORCE_CONNECT_TIMEOUT
     read = timeout or min(settings.SALESFORCE_READ_TIMEOUT, CHECK_READ_TIMEOUT)
     overrides = {"retry_attempts": 1, "connect_timeout": connect, "read_timeout": read}
-    return _track(get_client(overrides=overrides))
+    return _track(get_client(overrides=overrides), "salesforce")
 
 
 def saleswings():
@@ -45,24 +45,24 @@ def saleswings():
     return _track(get_client(), "saleswings")
 
 
-def _track(client, service=""):
+def _track(client, service):
     tracked = getattr(_local, "clients", None)
     if tracked is not None:
         tracked.append(client)
-        if service:
-            _local.services[id(client)] = service
+        _local.services.append(service)
     return client
 
 
 def api_calls():
-    """API calls made so far by the clients handed out in this thread's `tracking()`, by
-    service: {"salesforce": n, "saleswings": m} (each attempt counts; logins do not)."""
+    """The API calls the clients handed out in this `tracking()` made so far, by service
+    (each attempt counts, as the org's daily limit counts it; logins do not)."""
     total = {"salesforce": 0, "saleswings": 0}
-    services = getattr(_local, "services", None) or {}
-    for client in getattr(_local, "clients", None) or ():
-        service = services.get(id(client))
-        if service:
-            total[service] += int(getattr(client, "calls", 0) or 0)
+    for client, service in zip(
+        getattr(_local, "clients", None) or [],
+        getattr(_local, "services", None) or [],
+        strict=True,
+    ):
+        total[service] += getattr(client, "calls", 0) or 0
     return total
 
 
@@ -71,7 +71,7 @@ def tracking():
     """Remember the clients handed out in this thread; yields a function summing their
     transient failures by code."""
     _local.clients = []
-    _local.services = {}
+    _local.services = []
     clients = _local.clients
 
     def transient():

@@ -39,7 +39,7 @@ def turn_off(user=None, reason="The sync was turned off."):
         state = SyncState.lock()
         if not state.enabled:
             return False
-        _switch_off(state, reason)
+        _switch_off(state, reason, user)
     return True
 
 
@@ -51,10 +51,16 @@ def restart(user=None, force=False):
         running = SWApexJob.objects.in_progress().order_by("-id").first()
         if running and not force:
             raise SyncRunning(running)
+        restarted_by = user
         if user is None:
             user = state.running_user
         if state.enabled:
-            _switch_off(state, "The sync was restarted.")
+            reason = (
+                f"The sync was restarted by {restarted_by}."
+                if restarted_by
+                else ("The sync was restarted.")
+            )
+            _switch_off(state, reason, restarted_by)
         _switch_on(state, user)
 
 
@@ -63,7 +69,8 @@ def _switch_on(state, user):
     scheduling.create_watcher(state.generation, state.since)
 
 
-def _switch_off(state, reason):
+def _switch_off(state, reason, user=None):
+    """`user`: who turned it off (None: not known, e.g. a command without --user)."""
     now = timezone.now()
     state.switch_off(now)
     scheduling.delete_all()
@@ -71,5 +78,5 @@ def _switch_off(state, reason):
         job.mark_aborted(reason, now)
         job.save(update_fields=["status", "extended_status", "completed_date"])
     for cycle in SWApexJob.objects.in_progress().select_for_update():
-        cycle.abort(reason, now)
+        cycle.abort(reason, now, by=user or "")
         cycle.save()

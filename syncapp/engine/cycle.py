@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 from functools import cache
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -38,8 +39,12 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
     caller's generation is stale, a cycle is already in progress, or (with
     `require_no_runner`) a Runner is pending. A failed preflight records a Failed cycle that
     says why and schedules the Runner to try again after the Sync Gap.
+
+    The cycle (Queued) and its entry job (Processing) exist before the preflight runs, so a
+    Runner that is still checking counts as a cycle in progress: the Watcher or another
+    trigger starts no second cycle meanwhile. A worker that dies during the preflight leaves
+    the entry job without heartbeat; the Watcher fails it and closes the cycle.
     """
-    problem = preflight.problem()
     with transaction.atomic():
         state = SyncState.lock()
         now = timezone.now()  # after the lock: run records' times follow the lock's order
@@ -59,17 +64,41 @@ def start_cycle(trigger, *, generation=None, user=None, require_no_runner=False)
             created_at=now,
             steps=[planned_entry(step, size, step.group(options)) for step, size in steps],
         )
-        AsyncJob.objects.create(
+        entry_job = AsyncJob.objects.create(
             class_name=ENTRY_CLASS,
             job_type=JobType.SCHEDULED,
-            status=JobStatus.COMPLETED,
+            status=JobStatus.PROCESSING,
             cycle=cycle,
             generation=state.generation,
             submitted_by=user or state.running_user,
             created_date=now,
             started_date=now,
-            completed_date=now,
+            last_heartbeat=now,
+            extended_status="Running the checks before the cycle",
         )
+
+    # Network calls (the org's API usage): outside any transaction. The entry job's
+    # heartbeat goes on meanwhile: retried checks may outlast SWSTUDIO_STALE_AFTER.
+    heartbeat = Heartbeat(entry_job, SimpleNamespace(cancelled=threading.Event()))
+    heartbeat.start()
+    try:
+        problem = preflight.problem()
+    finally:
+        heartbeat.stop()
+
+    with transaction.atomic():
+        state = SyncState.lock()
+        now = timezone.now()
+        job = AsyncJob.objects.select_for_update().get(pk=entry_job.pk)
+        cycle = SWApexJob.objects.select_for_update().get(pk=cycle.pk)
+        if job.status != JobStatus.PROCESSING or job.generation != state.generation:
+            # Turned off or restarted meanwhile (or failed by the Watcher): the cycle is closed.
+            return cycle
+        job.mark_finished(
+            failed=False, batches_total=0, batches_processed=0, errors=0,
+            message=f"Not started: {problem}" if problem else "", now=now,
+        )  # fmt: skip
+        job.save()
         if problem:
             cycle.abort(f"Not started: {problem}", now)
             cycle.save()

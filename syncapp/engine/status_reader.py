@@ -58,6 +58,8 @@ class LastCycle:
     end_time: datetime.datetime | None
     note: str
     steps: list
+    aborted_at: datetime.datetime | None = None
+    aborted_by: str = ""
 
 
 @dataclass(slots=True)
@@ -134,6 +136,8 @@ class _Statements:
                 "end_time",
                 "note",
                 "steps",
+                "aborted_at",
+                "aborted_by",
             )
             + f" FROM {table(SWApexJob)} ORDER BY {cols(SWApexJob, 'id')} DESC LIMIT 1"
         )
@@ -165,7 +169,7 @@ class _Statements:
             row = cursor.fetchone()
         cycle = None
         if row:
-            pk, name, cycle_status, trigger, full_sync, start, end, note, steps = row
+            pk, name, cycle_status, trigger, full_sync, start, end, note, steps, *aborted = row
             cycle = LastCycle(
                 id=pk,
                 name=name,
@@ -176,6 +180,8 @@ class _Statements:
                 end_time=_datetime(end),
                 note=note,
                 steps=json.loads(steps) if isinstance(steps, (str, bytes)) else steps,
+                aborted_at=_datetime(aborted[0]),
+                aborted_by=aborted[1],
             )
         return Status(
             enabled=enabled,

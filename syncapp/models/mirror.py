@@ -348,7 +348,9 @@ class FieldMapping(models.Model):
         ordering = ["object", "field"]
 
     def __str__(self):
-        return f"{self.score_id} → {self.object}.{self.field}"
+        # The score's name, not its database id (the admin lists select the score with it).
+        score = self.score.name if self.score_id else "?"
+        return f"{score} → {self.object}.{self.field}"
 
     @classmethod
     def fields_for(cls, obj):

@@ -13,7 +13,7 @@ from syncapp.models.statuses import (
     Trigger,
     cycle_status,
 )
-from syncapp.models.step_entries import add_error
+from syncapp.models.step_entries import add_error, api_calls_total
 
 __all__ = ["AsyncJob", "SWApexJob"]
 
@@ -47,6 +47,15 @@ class SWApexJob(models.Model):
     steps = models.JSONField(default=list, blank=True)
     note = models.TextField(
         blank=True, help_text="Why the cycle ended as it did, when it did not simply run."
+    )
+    # Set when turning the sync off or restarting it cut the cycle: its status stays one of
+    # the five (from its steps), and these say it was aborted, when and by whom.
+    aborted_at = models.DateTimeField("aborted", null=True, blank=True)
+    aborted_by = models.CharField(
+        "aborted by",
+        max_length=150,
+        blank=True,
+        help_text="Who turned the sync off or restarted it.",
     )
 
     objects = SWApexJobQuerySet.as_manager()
@@ -83,9 +92,17 @@ class SWApexJob(models.Model):
                 return step
         raise KeyError(name)
 
+    @property
+    def was_aborted(self):
+        return self.aborted_at is not None
+
     def totals(self):
-        keys = ("examined", "modified", "failed")
+        keys = ("examined", "modified", "failed", "skipped")
         return {k: sum(s.get(k, 0) for s in self.steps) for k in keys}
+
+    def api_calls(self):
+        """API calls of the whole cycle, by service: the sum of its steps'."""
+        return api_calls_total(self.steps)
 
     # --- state changes (callers hold the sync state lock and save) ------------------------
 
@@ -177,13 +194,20 @@ class SWApexJob(models.Model):
         if note:
             self.note = note
 
-    def abort(self, reason, now):
-        """End the cycle now: unfinished steps fail with `reason`, the cycle gets its status."""
+    def abort(self, reason, now, *, by=None):
+        """End the cycle now with `reason`, kept once, in the note. Steps that were running
+        fail with it; steps that never started fail without an error of their own (they did
+        not run). `by`: the sync was turned off or restarted (by that user, or "" when no user
+        is known): the cycle is marked aborted, when and by whom."""
         for entry in self.steps:
+            if entry["status"] == StepStatus.PROCESSING:
+                add_error(entry, reason)
             if entry["status"] in (StepStatus.QUEUED, StepStatus.PROCESSING):
                 entry["status"] = StepStatus.FAILED
                 entry["end"] = now.isoformat()
-                add_error(entry, reason)
+        if by is not None:
+            self.aborted_at = now
+            self.aborted_by = str(by)[:150]
         self.close(now, note=reason)
 
 

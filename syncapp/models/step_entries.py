@@ -12,6 +12,9 @@ def new_counters():
         "examined": 0,
         "modified": 0,
         "failed": 0,
+        # Records passed over for a reason that is no failure (an activity of a prospect the
+        # backend deleted or merged): they do not make the step Partially_Completed.
+        "skipped": 0,
         "errors": [],
         "errors_dropped": 0,
     }
@@ -63,3 +66,16 @@ def add_error(entry, message):
         entry["errors"].append(message)
     else:
         entry["errors_dropped"] += 1
+
+
+API_SERVICES = ("salesforce", "saleswings")
+
+
+def api_calls_total(entries):
+    """The API calls of a cycle's steps, by service (entries from before the count: 0)."""
+    total = dict.fromkeys(API_SERVICES, 0)
+    for entry in entries:
+        for service, n in (entry.get("api_calls") or {}).items():
+            if service in total:
+                total[service] += n
+    return total

@@ -109,11 +109,6 @@ def _steps(value):
     return json.loads(value) if isinstance(value, str | bytes) else (value or [])
 
 
-def skipped(entry):
-    """Records a step examined that needed no change and did not fail."""
-    return max(entry.get("examined", 0) - entry.get("modified", 0) - entry.get("failed", 0), 0)
-
-
 class SyncCollector(Collector):
     """Turns the figures `read()` returned into metric families."""
 
@@ -215,9 +210,8 @@ class SyncCollector(Collector):
             info.add_metric([cycle["name"], cycle["status"], cycle["trigger"]], 1)
             for entry in _steps(cycle["steps"]):
                 step = entry["name"]
-                for key in ("examined", "modified", "failed"):
+                for key in ("examined", "modified", "failed", "skipped"):
                     families[key].add_metric([step], entry.get(key, 0))
-                families["skipped"].add_metric([step], skipped(entry))
                 made = entry.get("api_calls") or {}
                 for service in SERVICES:
                     calls.add_metric([step, service], made.get(service, 0))

@@ -72,3 +72,15 @@ def test_logger_options_refuse_bad_levels_and_duplicates(admin_client_sw):
     assert list(LoggerOptions.objects.values_list("logger", "level")) == [
         ("syncapp.engine", "INFO")
     ]
+
+
+def test_a_saved_mapping_is_named_by_its_score(admin_client_sw):
+    score = ScoreDefinitionFactory(backend_id="engagement", name="Engagement")
+    response = admin_client_sw.post(
+        reverse(ADD),
+        {"score": score.pk, "object": "Lead", "field": "SW_Engagement_Score__c"},
+        follow=True,
+    )
+    content = response.content.decode()
+    assert "Engagement → Lead.SW_Engagement_Score__c" in content
+    assert f"{score.pk} → Lead" not in content

@@ -229,3 +229,11 @@ def test_a_step_that_left_the_workflow_stays_editable(admin_client_sw):
     response = admin_client_sw.get(reverse("admin:syncapp_workflowoption_change", args=[option.pk]))
     choices = dict(response.context["adminform"].form.fields["step"].choices)
     assert "not in the workflow" in choices["Retired"]
+
+
+def test_the_workflow_option_step_help_text_reads_whole(admin_client_sw):
+    # Help texts are HTML in the admin: "SWJob<Step>" used to show as "SWJob".
+    content = admin_client_sw.get(reverse("admin:syncapp_workflowoption_add")).content.decode()
+    assert "its Apex Job is SWJob followed by the step" in content
+    assert "e.g. SWJobGetTags)" in content
+    assert "<Step>" not in content

@@ -1,6 +1,6 @@
 """SW Apex Jobs: the list of cycles and the run record."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.models import SWApexJob
+from syncapp.models import AsyncJob, SWApexJob
 from syncapp.models.statuses import CycleStatus, Trigger
 from tests import factories
 
@@ -39,7 +39,7 @@ def test_the_list_shows_status_badge_duration_and_records(admin_client_sw, finis
     assert 'class="sw-badge sw-status-Partially_Completed"' in content
     # Counting 30/30 + PartlyFailing 10 examined, 4 modified, 1 failed.
     row = content.split(finished_cycle.name, 1)[1].split("</tr>", 1)[0]
-    for cell in ('class="field-examined">40<', 'class="field-modified">34<', 'field-failed">1<'):
+    for cell in ('field-list_examined">40<', 'field-list_modified">34<', 'field-list_failed">1<'):
         assert cell in row
 
 
@@ -84,3 +84,88 @@ def test_run_records_are_read_only(admin_client_sw, finished_cycle):
     delete = reverse("admin:syncapp_swapexjob_delete", args=[finished_cycle.pk])
     assert admin_client_sw.post(delete, {"post": "yes"}).status_code == 403
     assert SWApexJob.objects.get(pk=finished_cycle.pk).status == CycleStatus.PARTIALLY_COMPLETED
+
+
+@pytest.fixture
+def aborted_cycle(admin_user, job_queue):
+    """A cycle cut by turning the sync off after its first step (through the Setup page)."""
+    control.turn_on(admin_user)
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.run_next()
+    return cycle
+
+
+def test_an_aborted_cycle_reads_as_aborted_in_the_list_and_the_run_record(
+    admin_client_sw, admin_user, aborted_cycle
+):
+    admin_client_sw.post(reverse("admin:swstudio_setup_switch"), {"action": "off"})
+    aborted_cycle.refresh_from_db()
+    assert aborted_cycle.status == CycleStatus.PARTIALLY_COMPLETED  # one of the five
+    when = aborted_cycle.aborted_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    content = admin_client_sw.get(reverse(LIST)).content.decode()
+    row = content.split(aborted_cycle.name, 1)[1].split("</tr>", 1)[0]
+    assert 'class="sw-badge sw-status-Aborted"' in row and ">Aborted</span>" in row
+    assert f"Aborted {when} by {admin_user.username}" in row
+
+    detail = admin_client_sw.get(
+        reverse("admin:syncapp_swapexjob_change", args=[aborted_cycle.pk])
+    ).content.decode()
+    assert f"Aborted {when} by {admin_user.username}" in detail
+    # The reason once, in the note; the steps that never ran say so, with no error of theirs.
+    assert detail.count(f"The sync was turned off by {admin_user.username}.") == 1
+    assert detail.count(">Not run</span>") == 3
+
+
+def test_a_cycle_that_failed_its_checks_shows_its_reason_once(
+    admin_client_sw, admin_user, settings
+):
+    control.turn_on(admin_user)
+    settings.SWSTUDIO_PREFLIGHT = ["tests.engine.test_cycle.below_reserve"]
+    cycle = start_cycle(Trigger.RUNNER)
+    assert cycle.status == CycleStatus.FAILED and not cycle.was_aborted
+    detail = admin_client_sw.get(
+        reverse("admin:syncapp_swapexjob_change", args=[cycle.pk])
+    ).content.decode()
+    assert detail.count("below the reserve of 1000") == 1
+    assert detail.count(">Not run</span>") == len(cycle.steps)
+    setup = admin_client_sw.get(reverse("admin:swstudio_setup")).content.decode()
+    # In Last Execution's note and the table's summary line; in no step's row.
+    assert "below the reserve of 1000" in setup.split('id="sw-last"', 1)[1]
+    steps_tables = [part.split("</table>", 1)[0] for part in setup.split('class="sw-steps"')[1:]]
+    assert steps_tables and not any("below the reserve" in t for t in steps_tables)
+
+
+def test_list_times_have_seconds_and_the_time_zone(admin_client_sw, settings):
+    settings.TIME_ZONE = "Europe/Zurich"
+    moment = datetime(2026, 12, 7, 9, 14, 2, tzinfo=UTC)
+    cycle = factories.CycleFactory(start_time=moment, end_time=moment + timedelta(seconds=3))
+    content = admin_client_sw.get(reverse(LIST)).content.decode()
+    row = content.split(cycle.name, 1)[1].split("</tr>", 1)[0]
+    assert "2026-12-07 10:14:02 CET" in row and "3.0 s" in row
+
+
+def test_the_run_record_shows_skipped_records_and_api_calls(admin_client_sw):
+    entry = {
+        "name": "GetProspectPages", "class": "SWJobGetProspectPages", "status": "Completed",
+        "start": None, "end": None, "examined": 5, "modified": 3, "failed": 0, "skipped": 2,
+        "batches_total": 1, "batches_failed": 0, "errors": [], "errors_dropped": 0,
+        "api_calls": {"salesforce": 1234, "saleswings": 7},
+    }  # fmt: skip
+    cycle = factories.CycleFactory(steps=[entry])
+    content = admin_client_sw.get(reverse(LIST)).content.decode()
+    assert 'class="field-list_skipped">2<' in content.split(cycle.name, 1)[1].split("</tr>", 1)[0]
+    detail = admin_client_sw.get(
+        reverse("admin:syncapp_swapexjob_change", args=[cycle.pk])
+    ).content.decode()
+    assert "1,234 Salesforce · 7 SalesWings" in detail
+    assert "1234 / 7" in detail
+
+
+def test_the_apex_jobs_list_times_have_seconds_and_the_time_zone(admin_client_sw, admin_user):
+    control.turn_on(admin_user)
+    start_cycle(Trigger.WATCHER)
+    job = AsyncJob.objects.get(class_name="WorkflowSchedulable")
+    shown = timezone.localtime(job.created_date).strftime("%Y-%m-%d %H:%M:%S %Z")
+    content = admin_client_sw.get(reverse("admin:syncapp_asyncjob_changelist")).content.decode()
+    assert shown in content

@@ -144,3 +144,53 @@ def test_no_chart_without_a_finished_cycle():
 )
 def test_durations_read_well(seconds, shown):
     assert dashboard.format_duration(timedelta(seconds=seconds)) == shown
+
+
+def _entry(name, **counts):
+    return {
+        "name": name, "class": f"SWJob{name}", "status": "Completed", "start": None, "end": None,
+        "examined": 0, "modified": 0, "failed": 0, "batches_total": 1, "batches_failed": 0,
+        "errors": [], "errors_dropped": 0, **counts,
+    }  # fmt: skip
+
+
+def test_last_execution_and_the_table_show_api_calls_and_skipped_records(admin_client_sw):
+    factories.CycleFactory(
+        steps=[
+            _entry("GetProspectPages", skipped=200, api_calls={"salesforce": 0, "saleswings": 5}),
+            _entry("MatchProspectsToLeads", api_calls={"salesforce": 1200, "saleswings": 0}),
+        ]
+    )
+    last = admin_client_sw.get(reverse(PROGRESS)).json()["lastExecution"]
+    assert last["apiCalls"] == {"salesforce": 1200, "saleswings": 5}
+    assert last["apiCallsDisplay"] == "1,200 Salesforce · 5 SalesWings"
+    assert (last["failed"], last["skipped"]) == (0, 200)
+    content = admin_client_sw.get(reverse(PAGE)).content.decode()
+    last_box = content.split('id="sw-last"', 1)[1].split("</section>", 1)[0]
+    assert "1,200 Salesforce · 5 SalesWings" in last_box and "200 skipped" in last_box
+    table = content.split('class="sw-history"', 1)[1].split("</table>", 1)[0]
+    assert '<td class="sw-api-calls">1,200 Salesforce · 5 SalesWings</td>' in table
+
+
+def test_an_aborted_last_execution_says_so_when_and_by_whom(admin_client_sw, admin_user, job_queue):
+    control.turn_on(admin_user)
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.run_next()
+    admin_client_sw.post(reverse("admin:swstudio_setup_switch"), {"action": "off"})
+    cycle.refresh_from_db()
+    text = f"Aborted {dashboard.format_datetime(cycle.aborted_at)} by {admin_user.username}"
+
+    assert admin_client_sw.get(reverse(PROGRESS)).json()["lastExecution"]["aborted"] == text
+    content = admin_client_sw.get(reverse(PAGE)).content.decode()
+    last_box = content.split('id="sw-last"', 1)[1].split("</section>", 1)[0]
+    assert text in last_box and 'data-live="last-aborted" class="sw-aborted" >' in last_box
+    table = content.split('class="sw-history"', 1)[1].split("</table>", 1)[0]
+    assert ">Aborted</span>" in table and text in table
+
+
+def test_the_page_says_when_no_field_mapping_exists(admin_client_sw):
+    content = admin_client_sw.get(reverse(PAGE)).content.decode()
+    assert 'id="sw-no-field-mapping"' in content and "no score" in content
+    factories.FieldMappingFactory()
+    content = admin_client_sw.get(reverse(PAGE)).content.decode()
+    assert 'id="sw-no-field-mapping"' not in content

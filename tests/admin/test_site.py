@@ -65,3 +65,31 @@ def test_a_regex_in_a_list_query_string_is_refused_not_a_500(url):
 def test_other_lookups_in_a_list_query_string_still_filter(admin_client_sw):
     response = admin_client_sw.get("/admin/syncapp/prospect/?email__icontains=nobody")
     assert response.status_code == 200
+
+
+def test_logging_in_from_the_admin_index_lands_on_the_setup_page(settings):
+    # What a first user does: open /admin/, get sent to the login form, log in.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    factories.administrator(username="ada")
+    client = Client()
+    to_login = client.get("/admin/")
+    assert to_login.status_code == 302
+    form = client.get(to_login["Location"]).content.decode()
+    assert f'name="next" value="{reverse("admin:swstudio_setup")}"' in form
+    response = client.post(
+        to_login["Location"], {"username": "ada", "password": "pw-for-tests-1", "next": "/admin/"}
+    )
+    assert response["Location"] == reverse("admin:swstudio_setup")
+    # A user on their way elsewhere still goes there.
+    client.logout()
+    response = client.post(
+        reverse("admin:login") + "?next=/admin/syncapp/swapexjob/",
+        {"username": "ada", "password": "pw-for-tests-1", "next": "/admin/syncapp/swapexjob/"},
+    )
+    assert response["Location"] == "/admin/syncapp/swapexjob/"
+
+
+def test_the_index_links_to_the_api_docs(admin_client_sw):
+    content = admin_client_sw.get(reverse("admin:index")).content.decode()
+    assert 'href="/Sync/v1/docs"' in content
+    assert admin_client_sw.get("/Sync/v1/docs").status_code == 200

@@ -21,3 +21,26 @@ def test_the_docs_page_loads_only_local_assets(anon_client):
     assert static
     for url in static:
         assert finders.find(url.removeprefix("/static/")), url
+
+
+def test_the_api_root_answers_with_its_endpoints_and_docs(anon_client):
+    response = anon_client.get("/Sync/v1/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["docs"] == "http://testserver/Sync/v1/docs"
+    assert body["endpoints"]["GetSyncStatus"] == "http://testserver/Sync/v1/GetSyncStatus"
+
+
+def test_the_browsable_apis_breadcrumb_leads_to_a_page_not_a_404(viewer_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(viewer_user)
+    page = client.get("/Sync/v1/GetSyncStatus", HTTP_ACCEPT="text/html").content.decode()
+    crumbs = re.search(r'<ul class="breadcrumb">(.*?)</ul>', page, re.S).group(1)
+    root = re.findall(r'href="([^"]+)"', crumbs)[0]
+    assert root == "/Sync/v1/"
+    html = client.get(root, HTTP_ACCEPT="text/html")
+    assert html.status_code == 200
+    assert "Not Found" not in html.content.decode()
+    assert "/Sync/v1/docs" in html.content.decode()

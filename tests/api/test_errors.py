@@ -23,7 +23,6 @@ def _nothing_changes(db):
 @pytest.mark.parametrize(
     "path",
     [
-        "/Sync/v1/",
         "/Sync/v1/Nope",
         "/Sync/v1/GetSyncStatus/",
         "/Sync/v1/getsyncstatus",

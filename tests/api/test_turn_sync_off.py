@@ -28,6 +28,12 @@ def test_turns_everything_off(admin_user, admin_client, job_queue):
     assert "admin-persona" in job.extended_status and "API" in job.extended_status
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.FAILED
+    # The status says the cycle was aborted, when and by whom; the reason once, in the note.
+    last = body["lastExecution"]
+    assert last["abortedBy"] == "admin-persona"
+    assert last["abortedAt"] == last["endTime"] == cycle.aborted_at.isoformat()
+    assert "turned off by admin-persona" in last["note"]
+    assert all(step["errors"] == [] for step in last["steps"])
 
 
 def test_is_idempotent(admin_user, admin_client):

@@ -51,9 +51,27 @@ def test_turn_off_removes_schedules_and_aborts_jobs(admin_user, job_queue):
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.PARTIALLY_COMPLETED  # one step done, the rest failed
     assert cycle.step("Counting")["status"] == StepStatus.COMPLETED
+    # Second never ran: the reason is the cycle's, once, not an error of the step.
     assert cycle.step("Second")["status"] == StepStatus.FAILED
-    assert "turned off" in cycle.step("Second")["errors"][0]
+    assert (cycle.step("Second")["start"], cycle.step("Second")["errors"]) == (None, [])
+    assert "turned off" in cycle.note
     assert cycle.end_time is not None
+    # Aborted: when and by whom.
+    assert cycle.aborted_at == cycle.end_time
+    assert cycle.aborted_by == admin_user.username
+
+
+def test_a_forced_restart_aborts_the_cycle_and_says_who_restarted(admin_user, job_queue):
+    control.turn_on(admin_user)
+    cycle = start_cycle(Trigger.WATCHER)
+
+    control.restart(admin_user, force=True)
+
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.FAILED and cycle.was_aborted
+    assert cycle.aborted_by == admin_user.username
+    assert cycle.note == f"The sync was restarted by {admin_user.username}."
+    assert all(s["errors"] == [] for s in cycle.steps)
 
 
 def test_turn_off_when_off_is_a_no_op():

@@ -256,7 +256,9 @@ def test_a_steps_run_record_counts_the_transient_failures_its_clients_retried(
 
     settings.SWSTUDIO_WORKFLOW = ["tests.engine.test_cycle.RetriedCalls", *BASIC]
     monkeypatch.setattr(
-        clients, "salesforce", lambda: clients._track(SimpleNamespace(transient=Counter()))
+        clients,
+        "salesforce",
+        lambda: clients._track(SimpleNamespace(transient=Counter(), calls=2), "salesforce"),
     )
     cycle = start_cycle(Trigger.RUNNER)
     job_queue.run_all()
@@ -266,3 +268,6 @@ def test_a_steps_run_record_counts_the_transient_failures_its_clients_retried(
         "UNABLE_TO_LOCK_ROW": 1,
     }
     assert cycle.step("Counting")["transient_errors"] == {}
+    # And their calls: two clients of two calls each.
+    assert cycle.step("RetriedCalls")["api_calls"] == {"salesforce": 4, "saleswings": 0}
+    assert cycle.api_calls() == {"salesforce": 4, "saleswings": 0}

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -168,3 +169,35 @@ def test_inactive_rules_send_nothing(sync_on):
     SyncState.objects.filter(pk=1).update(since=timezone.now() - timedelta(hours=5))
     assert send_notifications(timezone.now()) == []
     assert mail.outbox == []
+
+
+RUNWATCHER_OUTPUT = []
+
+
+def runwatcher_meanwhile():
+    """A preflight check that runs `manage.py runwatcher` while the Runner checks."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("runwatcher", stdout=out)
+    RUNWATCHER_OUTPUT.append(json.loads(out.getvalue()))
+    return None
+
+
+def test_runwatcher_during_the_runners_checks_starts_no_second_cycle(sync_on, job_queue, settings):
+    # The Runner's schedule has fired (no Runner pending) and it runs its pre-cycle checks:
+    # it counts as a cycle starting, so the Watcher run meanwhile starts nothing.
+    from syncapp.engine import jobs
+
+    settings.SWSTUDIO_PREFLIGHT = ["tests.engine.test_watcher.runwatcher_meanwhile"]
+    RUNWATCHER_OUTPUT.clear()
+    cycle_id = jobs.runner(generation=sync_on.generation)
+
+    assert RUNWATCHER_OUTPUT[0]["started"] is None
+    cycle = SWApexJob.objects.get()
+    assert cycle.pk == cycle_id and cycle.trigger == Trigger.RUNNER
+    assert cycle.status == CycleStatus.QUEUED and len(job_queue.ids) == 1
+    entry = AsyncJob.objects.get(class_name="WorkflowSchedulable")
+    assert entry.status == JobStatus.COMPLETED

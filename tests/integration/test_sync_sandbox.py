@@ -310,3 +310,40 @@ def test_send_up_over_http_delivers_the_changed_record_once(live):
         for c in (r.body.get("records", [r.body]) if isinstance(r.body, dict) else r.body)
     ]
     assert [(c["salesforceId"], c["firstName"]) for c in sent] == [(lead["Id"], "Changed")]
+
+
+def test_the_run_record_counts_the_api_calls_the_sandbox_answered(live):
+    before = stats(live)["counters"]
+    cycle = live()
+    after = stats(live)["counters"]
+
+    def delta(key):
+        return after.get(key, 0) - before.get(key, 0)
+
+    calls = cycle.api_calls()
+    assert calls["salesforce"] == delta("sf.api_calls") > 0, (calls, before, after)
+    assert calls["saleswings"] == delta("sw.requests") > 0, (calls, before, after)
+    for step in cycle.steps:
+        assert set(step["api_calls"]) == {"salesforce", "saleswings"}, step
+
+
+def test_activities_of_prospects_the_backend_deleted_or_merged_are_skipped_over_http(live):
+    # The first cycle stores the seeded merged and deleted prospects, cleans their records and
+    # drops them (CleanProspects); SW Activity Data turned on later reads every activity.
+    live()
+    assert Prospect.objects.exclude(lifecycle="Active").count() == 0
+    gone = SwProspect.objects.exclude(lifecycle="Active").values_list("id", flat=True)
+    from sandbox.models import SwActivity
+
+    expected = SwActivity.objects.filter(prospect_id__in=list(gone)).count()
+    assert expected > 0
+    from syncapp.models import StudioOptions
+
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    cycle = live()
+
+    step = cycle.step("GetProspectPages")
+    assert (step["failed"], step["skipped"], step["errors"]) == (0, expected, [])
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps

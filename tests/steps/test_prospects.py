@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from syncapp.models import Activity, Prospect, StudioOptions, SyncCursor, SyncStatus, WorkflowOption
-from syncapp.models.statuses import StepStatus
+from syncapp.models.statuses import CycleStatus, StepStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +216,8 @@ def test_activities_are_fetched_only_with_activity_sync_on(world):
     cycle = world.cycle()
 
     step = cycle.step("GetProspectPages")
-    assert (step["examined"], step["modified"], step["failed"]) == (3, 1, 2)
+    # act_2's prospect is not stored (skipped, no failure); act_3's type is unknown (failed).
+    assert (step["examined"], step["modified"], step["failed"], step["skipped"]) == (3, 1, 1, 1)
     assert Activity.objects.get().details == {"plan": "pro"}
 
 
@@ -318,20 +319,28 @@ def test_malformed_activities_are_counted_and_the_rest_goes_on(world):
     assert int(SyncCursor.get(SyncCursor.ACTIVITIES)) == world.sw.activity_rows[-1][0]
 
 
-def test_an_activity_of_a_prospect_not_stored_is_skipped_with_a_message(world):
+def test_activities_of_a_prospect_the_backend_deleted_are_skipped_not_failed(world):
+    # The backend deleted p_gone; the first cycle stored it, cleaned its records and dropped it
+    # (CleanProspects). SW Activity Data turned on later reads its activities from the start.
+    world.sw.put_prospect(id="p_gone", email="gone@example.com", lifecycle="Deleted")
+    world.cycle()
+    assert not Prospect.objects.filter(backend_id="p_gone").exists()
     options = StudioOptions.load()
     options.activity_sync = True
     options.save()
-    world.cycle()
-    world.sw.put_activity(
-        id="a_lost", prospectId="p_gone", type="page_visit", occurredAt="2026-11-01T10:00:00+00:00"
-    )
-    step = world.cycle().step("GetProspectPages")
-    assert step["failed"] == 1
-    assert step["errors"] == [
-        "Activity skipped: a_lost belongs to prospect p_gone, which is not stored here"
-    ]
-    assert not Activity.objects.filter(backend_id="a_lost").exists()
+    for n in (1, 2):
+        world.sw.put_activity(
+            id=f"a_lost{n}", prospectId="p_gone", type="page_visit",
+            occurredAt="2026-11-01T10:00:00+00:00",
+        )  # fmt: skip
+
+    cycle = world.cycle()
+    step = cycle.step("GetProspectPages")
+    assert (step["failed"], step["skipped"], step["errors"]) == (0, 2, [])
+    assert step["status"] == StepStatus.COMPLETED
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert not Activity.objects.filter(backend_id__startswith="a_lost").exists()
+    assert int(SyncCursor.get(SyncCursor.ACTIVITIES)) == world.sw.activity_rows[-1][0]
 
 
 def test_scores_that_are_not_finite_numbers_are_refused_and_the_page_is_stored(world):

@@ -18,6 +18,7 @@ class Batch:
         self.examined = 0
         self.modified = 0
         self.failed = 0
+        self.skipped = 0  # passed over, no failure (see step_entries.new_step_entry)
         self.errors = []
         self.closed = False  # counted (done or failed)
 
@@ -90,6 +91,7 @@ class StepContext:
         e["examined"] += batch.examined
         e["modified"] += batch.modified
         e["failed"] += batch.failed
+        e["skipped"] += batch.skipped
         for message in batch.errors:
             add_error(e, message)
         now = time.monotonic()

@@ -445,10 +445,10 @@ class GetProspectPages(Step):
             for prospect_id, fields in parsed:
                 pk = prospects.get(prospect_id)
                 if pk is None:
-                    batch.record_failure(
-                        f"Activity skipped: {fields['backend_id']} belongs to prospect "
-                        f"{prospect_id}, which is not stored here"
-                    )
+                    # Its prospect is gone: GetProspects stored every prospect the backend
+                    # served up to now, and only CleanProspects removes one, once the backend
+                    # merged or deleted it. Nothing to link the activity to; no failure.
+                    batch.skipped += 1
                     continue
                 fields.update(prospect_id=pk, lead_synced=False, contact_synced=False)
                 rows.append(fields)

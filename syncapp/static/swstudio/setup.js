@@ -13,7 +13,8 @@
   function field(name) { return root.querySelector('[data-live="' + name + '"]'); }
   function setText(name, text) { var el = field(name); if (el) { el.textContent = text; } }
   function records(x) {
-    return x.examined + " examined · " + x.modified + " modified · " + x.failed + " failed";
+    return x.examined + " examined · " + x.modified + " modified · " + x.failed + " failed · " +
+      (x.skipped || 0) + " skipped";
   }
 
   function render(data) {
@@ -46,6 +47,9 @@
       setText("last-duration", last.durationDisplay);
       setText("last-records", records(last));
       setText("last-note", last.note || "—");
+      setText("last-api-calls", last.apiCallsDisplay);
+      field("last-aborted").hidden = !last.aborted;
+      setText("last-aborted-text", last.aborted || "");
     }
     setText("watcher-next", data.watcher && data.watcher.nextFireTimeDisplay || "— (not scheduled)");
     setText("runner-next", data.runner && data.runner.nextFireTimeDisplay || "— (not scheduled)");
