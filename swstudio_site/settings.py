@@ -277,6 +277,7 @@ SALESFORCE_READ_TIMEOUT = env.float("SALESFORCE_READ_TIMEOUT", default=120.0)
 # Transient failures (5xx, timeouts, connection errors, UNABLE_TO_LOCK_ROW) are tried this many
 # times in all, waiting base * 2^n seconds (capped, with jitter) in between.
 SALESFORCE_RETRY_ATTEMPTS = env.int("SALESFORCE_RETRY_ATTEMPTS", default=5)
+SALESFORCE_CHECK_TIMEOUT = env.float("SALESFORCE_CHECK_TIMEOUT", default=5.0)
 SALESFORCE_RETRY_BASE_DELAY = env.float("SALESFORCE_RETRY_BASE_DELAY", default=1.0)
 SALESFORCE_RETRY_MAX_DELAY = env.float("SALESFORCE_RETRY_MAX_DELAY", default=30.0)
 # A query goes in the URL of a GET; Salesforce refuses URI + headers above 16,384 bytes (414/431)

@@ -60,6 +60,11 @@ class SWStudioAdminSite(admin.AdminSite):
             ),
             path("setup/connect/", self.admin_view(setup.connect), name="swstudio_setup_connect"),
             path(
+                "setup/check-salesforce/",
+                self.admin_view(setup.check_salesforce),
+                name="swstudio_setup_check_salesforce",
+            ),
+            path(
                 "setup/data/<slug:dataset>/delete/",
                 self.admin_view(setup.delete_data),
                 name="swstudio_setup_delete_data",

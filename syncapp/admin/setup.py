@@ -159,7 +159,12 @@ def switch(request):
         blockers = []
         if connection.saleswings_status().blocks_sync:
             blockers.append("connect SalesWings")
-        if connection.salesforce_status().blocks_sync:
+        salesforce = connection.salesforce_status()
+        if salesforce.blocks_sync:
+            # The kept status says no (or nothing yet): the administrator waits for one
+            # short check rather than for the next cycle that would never come.
+            salesforce = connection.check_salesforce()
+        if salesforce.blocks_sync:
             blockers.append("fix the Salesforce connection")
         if blockers:
             messages.error(request, f"The sync cannot be turned on yet: {' and '.join(blockers)}.")
@@ -220,10 +225,27 @@ def connect(request):
             else:
                 account = connection.saleswings_status().details.get("account") or "SalesWings"
                 messages.success(request, f"Connected to {account}.")
+                if connection.salesforce_status().blocks_sync:
+                    # The first connection: check the org too, so the switch can unlock.
+                    connection.check_salesforce()
                 return HttpResponseRedirect(_setup_url() + "#connection")
     return TemplateResponse(
         request, "admin/setup/page.html", _page_context(request, connect_form=form), status=400
     )
+
+
+@require_POST
+def check_salesforce(request):
+    """Ask the org now (one attempt, a short timeout) and keep what it said."""
+    _require_administrator(request)
+    status = connection.check_salesforce()
+    if status.connected:
+        messages.success(
+            request, f"Salesforce answered: connected as {status.details['username']}."
+        )
+    else:
+        messages.error(request, f"Salesforce could not be reached: {status.error}")
+    return HttpResponseRedirect(_setup_url() + "#connection")
 
 
 def delete_data(request, dataset):

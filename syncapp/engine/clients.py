@@ -4,12 +4,17 @@ Steps call `clients.salesforce()` / `clients.saleswings()` rather than importing
 packages at module level, so tests can put in-memory fakes at exactly the network seam.
 
 While a step runs (`tracking()`), the clients it gets are remembered, so its run record can
-say how many transient failures (retried 5xx, row locks, expired sessions) they met.
+say how many transient failures (retried 5xx, row locks, expired sessions) they met, and what
+they saw of the org (its identity and daily API usage) is kept in `OrgStatus` when the step
+ends: the Setup page and the API read that, never the org.
 """
 
+import logging
 import threading
 from collections import Counter
 from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
 
 _local = threading.local()
 
@@ -18,6 +23,13 @@ def salesforce():
     from syncapp.salesforce import get_client
 
     return _track(get_client())
+
+
+def salesforce_check():
+    """A Salesforce client for a check a person waits for: short timeout, no retries."""
+    from syncapp.salesforce import get_client
+
+    return get_client(interactive=True)
 
 
 def saleswings():
@@ -50,3 +62,22 @@ def tracking():
         yield transient
     finally:
         _local.clients = None
+        keep_org_status(clients)
+
+
+def keep_org_status(clients):
+    """What the step's Salesforce clients saw of the org (identity, daily API usage), kept
+    for the Setup page and the API to read without asking the org."""
+    seen = None
+    for client in clients:
+        seen = (getattr(client, "seen", None) or (lambda: None))() or seen
+    if seen is None:
+        return
+    from django.utils import timezone
+
+    from syncapp.models.org import OrgStatus
+
+    try:
+        OrgStatus.record_seen(timezone.now(), **seen)
+    except Exception:  # bookkeeping: never the reason a step fails
+        log.exception("Could not keep the org's status")

@@ -16,6 +16,7 @@ from .mirror import (
     TagDefinition,
 )
 from .options import NotificationSetting, StudioOptions, WorkflowOption
+from .org import OrgStatus
 from .runs import AsyncJob, SWApexJob
 from .schedules import ScheduledJob, ScheduleStats
 from .state import SyncState
@@ -42,6 +43,7 @@ __all__ = [
     "Credential",
     "CycleStatus",
     "NotificationSetting",
+    "OrgStatus",
     "ScheduleStats",
     "ScheduledJob",
     "StepStatus",

@@ -22,6 +22,13 @@ __all__ = [
 ]
 
 
-def get_client(**kwargs):
-    """A client for the org the settings name. It logs in on its first call."""
-    return SalesforceClient(config_from_settings(), **kwargs)
+def get_client(*, interactive=False, **kwargs):
+    """A client for the org the settings name. It logs in on its first call.
+
+    interactive: for a check a person waits for (the Setup page's): every call gives up after
+    SALESFORCE_CHECK_TIMEOUT seconds and nothing is retried.
+    """
+    config = config_from_settings()
+    if interactive:
+        config = config.for_interactive_check()
+    return SalesforceClient(config, **kwargs)

@@ -9,7 +9,7 @@ Flows, chosen by which variables are set (docs/salesforce-connection.md):
 - nothing set: the bundled sandbox, with its seeded connected app and user.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -55,11 +55,21 @@ class ConnectionConfig:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 30.0
     max_query_uri_bytes: int = 15000
+    check_timeout: float = 5.0
     is_sandbox: bool = False
 
     @property
     def timeout(self):
         return (self.connect_timeout, self.read_timeout)
+
+    def for_interactive_check(self):
+        """The same connection with the check's short timeout and a single attempt."""
+        return replace(
+            self,
+            connect_timeout=min(self.connect_timeout, self.check_timeout),
+            read_timeout=min(self.read_timeout, self.check_timeout),
+            retry_attempts=1,
+        )
 
     @property
     def token_url(self):
@@ -91,6 +101,7 @@ def _common():
         "retry_base_delay": settings.SALESFORCE_RETRY_BASE_DELAY,
         "retry_max_delay": settings.SALESFORCE_RETRY_MAX_DELAY,
         "max_query_uri_bytes": settings.SALESFORCE_MAX_QUERY_URI_BYTES,
+        "check_timeout": settings.SALESFORCE_CHECK_TIMEOUT,
     }
 
 
