@@ -77,6 +77,15 @@ def saleswings_status():
     )
     available = saleswings_connect_function() is not None
     error = "" if available else NOT_AVAILABLE.format("SalesWings")
+    if credential is not None and available:
+        from syncapp.engine.backend import endpoint
+
+        if credential.bound_elsewhere(endpoint()):
+            return ConnectionStatus(
+                available=True,
+                error="The stored token was connected to another API Endpoint: connect again.",
+                details={"sandbox_token": _sandbox_hint()},
+            )
     if credential is not None:
         return ConnectionStatus(
             available=available,
