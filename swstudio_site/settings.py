@@ -87,6 +87,7 @@ SANDBOX_BASE_URL = env.str(
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The database or the broker gone: 503 and one log line naming the variable (no traceback).
+    "syncapp.api.middleware.JSONErrorsMiddleware",
     "syncapp.startup.StartupProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -8,8 +8,10 @@ Every request goes through the same gate, in this order: the method (405), authe
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -48,8 +50,18 @@ POST_ERRORS = {
 }
 
 
+class BoundedJSONParser(JSONParser):
+    """JSON whose nesting outruns the decoder's recursion limit is a malformed body (400)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
 class SyncAPIView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     throttle_classes = [SyncPostThrottle]
     query_parameters = frozenset()
 
@@ -243,3 +255,16 @@ class NotFound(APIView):
         raise exceptions.NotFound(
             f"No endpoint at {request.path}. The endpoints are listed at /Sync/v1/docs."
         )
+
+
+class DocsView(SpectacularSwaggerView):
+    """Swagger UI for the Sync API."""
+
+    # Its page renderer takes only the page's own context: anything else it would answer (an
+    # error, OPTIONS' metadata) is rendered as JSON instead of failing with a 500.
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 or request.method == "OPTIONS":
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
