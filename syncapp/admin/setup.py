@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from syncapp import roles
 from syncapp.admin import connection, dashboard
+from syncapp.admin.base import as_seen_by
 from syncapp.engine import control, data_deletion
 from syncapp.models import StudioOptions
 
@@ -77,8 +78,15 @@ def history_rows(cycles):
     ]
 
 
-def _page_context(request, connect_form=None):
+def _snapshot(request):
+    """The Setup page's live data, as the caller may read it."""
     snapshot = dashboard.Snapshot.take()
+    as_seen_by(request.user, cycles=snapshot.cycles)
+    return snapshot
+
+
+def _page_context(request, connect_form=None):
+    snapshot = _snapshot(request)
     saleswings = connection.saleswings_status()
     salesforce = connection.salesforce_status()
     blockers = []
@@ -128,7 +136,7 @@ def setup_page(request):
 def progress_json(request):
     """The live part of the page, polled by setup.js."""
     _require_viewer(request)
-    response = JsonResponse(dashboard.Snapshot.take().as_json())
+    response = JsonResponse(_snapshot(request).as_json())
     response["Cache-Control"] = "no-store"
     return response
 
@@ -137,7 +145,7 @@ def progress_json(request):
 def status_fragment(request):
     """The Status section alone, for setup.js to swap in when a cycle finishes."""
     _require_viewer(request)
-    snapshot = dashboard.Snapshot.take()
+    snapshot = _snapshot(request)
     cycles = history_rows(snapshot.cycles)
     return TemplateResponse(
         request,

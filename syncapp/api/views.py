@@ -15,6 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from syncapp import roles
 from syncapp.engine import control
 
 from . import status
@@ -153,13 +154,15 @@ class GetSyncStatus(SyncAPIView):
         description=(
             "Whether the sync is on, its active async jobs, the Watcher and Runner schedules "
             "and the newest SW Apex Job. Each part is `{}` when there is nothing. "
-            "Roles: SW Studio User or SW Studio Administrator."
+            "Roles: SW Studio User or SW Studio Administrator (a User sees the run record's "
+            "note and errors with hosts, ports and URLs replaced by `<hidden>`)."
         ),
         responses={200: SyncStatusSerializer, **COMMON_ERRORS},
         tags=["Sync"],
     )
     def get(self, request):
-        return Response(status.sync_status())
+        # SW Studio Users see run-record errors without internal addresses.
+        return Response(status.sync_status(redacted=not roles.is_administrator(request.user)))
 
 
 class RestartSync(SyncAPIView):

@@ -151,7 +151,7 @@ def test_an_unsatisfiable_accept_header_is_406_in_json(admin_client):
 def test_a_bug_is_a_json_500_not_an_html_page(admin_client, monkeypatch, caplog):
     from syncapp.api import status
 
-    def broken():
+    def broken(**kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(status, "sync_status", broken)
