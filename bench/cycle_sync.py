@@ -293,6 +293,7 @@ def run(args, port, server_pid=0):
     from django.conf import settings
     from django.db import connections
 
+    from sandbox.control_views import control_token
     from syncapp.engine import control
     from syncapp.engine import cycle as cycle_engine
     from syncapp.models import (
@@ -305,15 +306,16 @@ def run(args, port, server_pid=0):
     from syncapp.salesforce import get_client
 
     base = f"http://127.0.0.1:{port}"
+    # The sandbox's control endpoints are staff only: its control user's token.
+    sandbox_auth = {"Authorization": f"Token {control_token()}"}
     settings.SWSTUDIO_WORKFLOW = settings.SWSTUDIO_DEFAULT_WORKFLOW
     requests.put(f"{base}/sandbox/control/faults", json={"auto_churn": False,
                  "daily_api_limit": 10_000_000, "latency_ms": args.org_latency_ms},
-                 timeout=30).raise_for_status()  # fmt: skip
+                 headers=sandbox_auth, timeout=30).raise_for_status()  # fmt: skip
 
     def api_used():
-        return requests.get(f"{base}/sandbox/control/stats", timeout=30).json()["salesforce"][
-            "apiUsed"
-        ]
+        stats = requests.get(f"{base}/sandbox/control/stats", headers=sandbox_auth, timeout=30)
+        return stats.json()["salesforce"]["apiUsed"]
 
     for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
         definition, _ = ScoreDefinition.objects.get_or_create(
