@@ -12,7 +12,7 @@ from syncapp.admin.base import SWStudioMedia
 from syncapp.engine.backend import insecure_endpoint_problem
 from syncapp.engine.steps import get_step, workflow
 from syncapp.models import Credential, NotificationSetting, StudioOptions, WorkflowOption
-from syncapp.models.options import split_emails
+from syncapp.models.options import MAX_RECIPIENTS, split_emails
 
 
 class StudioOptionsForm(forms.ModelForm):
@@ -123,6 +123,15 @@ class NotificationSettingForm(forms.ModelForm):
         no_recipient = not cleaned.get("users") and not (cleaned.get("emails") or "").strip()
         if no_recipient and "emails" not in self.errors:
             self.add_error("emails", "Name at least one recipient: a user or an address.")
+        count = len(cleaned.get("users") or []) + len(
+            {e.lower() for e in split_emails(cleaned.get("emails"))}
+        )
+        if count > MAX_RECIPIENTS and "emails" not in self.errors:
+            self.add_error(
+                "emails",
+                f"At most {MAX_RECIPIENTS} recipients (users and addresses together); this "
+                f"names {count}.",
+            )
         return cleaned
 
 
