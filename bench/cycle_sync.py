@@ -189,6 +189,11 @@ def main():
         check=True, env=sandbox_env, cwd=ROOT,
     )  # fmt: skip
     seed_s = time.perf_counter() - t
+    # The sandbox's control endpoints are staff only: its control user's token, in its database.
+    os.environ["SWBENCH_SANDBOX_TOKEN"] = subprocess.run(
+        [*manage, "sandbox", "control-token"],
+        check=True, env=sandbox_env, cwd=ROOT, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "swstudio_site.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(args.workers), "--timeout", "600", "--log-level", "warning",
@@ -293,7 +298,6 @@ def run(args, port, server_pid=0):
     from django.conf import settings
     from django.db import connections
 
-    from sandbox.control_views import control_token
     from syncapp.engine import control
     from syncapp.engine import cycle as cycle_engine
     from syncapp.models import (
@@ -307,7 +311,7 @@ def run(args, port, server_pid=0):
 
     base = f"http://127.0.0.1:{port}"
     # The sandbox's control endpoints are staff only: its control user's token.
-    sandbox_auth = {"Authorization": f"Token {control_token()}"}
+    sandbox_auth = {"Authorization": f"Token {os.environ['SWBENCH_SANDBOX_TOKEN']}"}
     settings.SWSTUDIO_WORKFLOW = settings.SWSTUDIO_DEFAULT_WORKFLOW
     requests.put(f"{base}/sandbox/control/faults", json={"auto_churn": False,
                  "daily_api_limit": 10_000_000, "latency_ms": args.org_latency_ms},
