@@ -189,6 +189,11 @@ def main():
         check=True, env=sandbox_env, cwd=ROOT,
     )  # fmt: skip
     seed_s = time.perf_counter() - t
+    # The sandbox's control endpoints are staff only: its control user's token, in its database.
+    os.environ["SWBENCH_SANDBOX_TOKEN"] = subprocess.run(
+        [*manage, "sandbox", "control-token"],
+        check=True, env=sandbox_env, cwd=ROOT, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "swstudio_site.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(args.workers), "--timeout", "600", "--log-level", "warning",
@@ -305,15 +310,16 @@ def run(args, port, server_pid=0):
     from syncapp.salesforce import get_client
 
     base = f"http://127.0.0.1:{port}"
+    # The sandbox's control endpoints are staff only: its control user's token.
+    sandbox_auth = {"Authorization": f"Token {os.environ['SWBENCH_SANDBOX_TOKEN']}"}
     settings.SWSTUDIO_WORKFLOW = settings.SWSTUDIO_DEFAULT_WORKFLOW
     requests.put(f"{base}/sandbox/control/faults", json={"auto_churn": False,
                  "daily_api_limit": 10_000_000, "latency_ms": args.org_latency_ms},
-                 timeout=30).raise_for_status()  # fmt: skip
+                 headers=sandbox_auth, timeout=30).raise_for_status()  # fmt: skip
 
     def api_used():
-        return requests.get(f"{base}/sandbox/control/stats", timeout=30).json()["salesforce"][
-            "apiUsed"
-        ]
+        stats = requests.get(f"{base}/sandbox/control/stats", headers=sandbox_auth, timeout=30)
+        return stats.json()["salesforce"]["apiUsed"]
 
     for score, field in (("engagement", "SW_Engagement_Score__c"), ("fit", "SW_Fit_Score__c")):
         definition, _ = ScoreDefinition.objects.get_or_create(

@@ -81,6 +81,11 @@ def main():
          "--opportunities", "1000", "--activities-per-prospect", "0"],
         stdout=subprocess.DEVNULL, **run,
     )  # fmt: skip
+    # The control endpoints are staff only: the sandbox's control user's token.
+    token = subprocess.run(
+        [PY, "manage.py", "sandbox", "control-token"], capture_output=True, text=True, **run
+    ).stdout.strip()
+    control = {"Authorization": f"Token {token}"}
     gunicorn = Path(PY).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "swstudio_site.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -91,11 +96,11 @@ def main():
     try:
         for _ in range(300):
             try:
-                requests.get(base + "/sandbox/control/stats", timeout=5)
+                requests.get(base + "/sandbox/control/stats", headers=control, timeout=5)
                 break
             except requests.RequestException:
                 time.sleep(0.1)
-        stats = requests.get(base + "/sandbox/control/stats", timeout=5).json()
+        stats = requests.get(base + "/sandbox/control/stats", headers=control, timeout=5).json()
         print(f"served socket TCP_NODELAY: {stats['server']['tcpNoDelay']}")
 
         def client():
@@ -145,7 +150,7 @@ def main():
         sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": [
             {"attributes": {"type": "Lead"}, "id": i, "SW_Favorite__c": True} for i in batches[0]
         ]})  # fmt: skip
-        requests.post(base + "/sandbox/control/reset-counters", timeout=5)
+        requests.post(base + "/sandbox/control/reset-counters", headers=control, timeout=5)
         server_ms, server_cpu_ms = [], []
         orig = requests.Session.send
 
@@ -209,7 +214,8 @@ def main():
             + (f" (CPU {statistics.median(base_cpu):.1f} ms); " if base_cpu else "; ")
             + f"CPU calibration: a 1,000,000-step Python loop took {calib:.3f} s"
         )
-        counters = requests.get(base + "/sandbox/control/stats", timeout=5).json()["counters"]
+        stats_url = base + "/sandbox/control/stats"
+        counters = requests.get(stats_url, headers=control, timeout=5).json()["counters"]
         print(f"sandbox counted {counters.get('sf.op.collections')} collection calls, "
               f"{counters.get('sf.records_written.Lead')} Lead records written")  # fmt: skip
         if args.json:

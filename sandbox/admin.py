@@ -22,7 +22,7 @@ class SandboxSettingsAdmin(admin.ModelAdmin):
                     "daily_api_limit",
                 ],
                 "description": "Switched at run time; every serving process reads them on "
-                "each request. The same switches: GET/PUT /sandbox/control/faults.",
+                "each request. The same switches, for staff: GET/PUT /sandbox/control/faults.",
             },
         ),
         (

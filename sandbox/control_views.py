@@ -1,19 +1,32 @@
 """HTTP control of the sandbox, for tests and demos: faults, counters, churn.
 
-Open to anyone who can reach the sandbox: it is a local stand-in, never deployed
-(the product's `manage.py check --deploy` warns when SANDBOX_ENABLED is on).
+Staff only, even in the demo: a logged-in admin session (its CSRF token required on every
+change, so another site cannot post on the user's behalf) or a token
+(`Authorization: Token <key>`, from `manage.py sandbox control-token`), of an active staff user
+allowed to view (GET) or change (anything else) the sandbox's settings.
 """
 
+import functools
 import json
 import math
 import socket
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
 
 from . import churn, runtime
 from .models import SfSession
+
+CONTROL_USER = "sandbox-control"
+VIEW_PERMISSION = "sandbox.view_sandboxsettings"
+CHANGE_PERMISSION = "sandbox.change_sandboxsettings"
 
 FAULT_FIELDS = [
     "validation_rules",
@@ -65,6 +78,55 @@ def _error(status, code, message, **extra):
     return JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
 
 
+def staff_only(view):
+    """The caller must be an active staff user with the sandbox settings' view permission
+    (GET) or change permission (other methods); a session must carry its CSRF token."""
+
+    @csrf_exempt  # a session's CSRF token is checked below; a token header needs none
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        drf_request = Request(
+            request, authenticators=[TokenAuthentication(), SessionAuthentication()]
+        )
+        try:
+            user = drf_request.user
+        except exceptions.APIException as exc:  # a bad token, a session without CSRF
+            return _error(exc.status_code, "forbidden", str(exc.detail))
+        if not (user and user.is_authenticated):
+            response = _error(
+                401,
+                "not_authenticated",
+                "Log in as staff (the admin) or send Authorization: Token <key> "
+                "(manage.py sandbox control-token).",
+            )
+            response["WWW-Authenticate"] = "Token"
+            return response
+        needed = VIEW_PERMISSION if request.method in ("GET", "HEAD") else CHANGE_PERMISSION
+        if not (user.is_active and user.is_staff and user.has_perm(needed)):
+            return _error(403, "forbidden", f"Staff with the {needed} permission only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def control_token():
+    """The key of the sandbox's own control user: staff, allowed to view and change the
+    sandbox's settings and nothing else (created on first use)."""
+    user, created = get_user_model().objects.get_or_create(
+        username=CONTROL_USER, defaults={"is_staff": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="sandbox",
+                codename__in=["view_sandboxsettings", "change_sandboxsettings"],
+            )
+        )
+    return Token.objects.get_or_create(user=user)[0].key
+
+
 def faults_json(cfg):
     return {name: getattr(cfg, name) for name in FAULT_FIELDS}
 
@@ -100,7 +162,7 @@ def apply_faults(cfg, changes):
     cfg.save()
 
 
-@csrf_exempt
+@staff_only
 def faults(request):
     cfg = runtime.load_settings()
     if request.method == "GET":
@@ -114,6 +176,8 @@ def faults(request):
             changes = json.loads(request.body or b"")
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(400, "bad_request", f"The body is not valid JSON: {exc}")
+        except RecursionError:
+            return _error(400, "bad_request", "The body is not valid JSON: nested too deeply.")
         if not isinstance(changes, dict):
             return _error(400, "bad_request", "The body must be a JSON object of settings.")
     try:
@@ -151,14 +215,14 @@ def _tcp_nodelay(request):
         return None
 
 
-@csrf_exempt
+@staff_only
 def stats(request):
     if request.method != "GET":
         return _error(405, "method_not_allowed", "Use GET.")
     return JsonResponse({**stats_json(), "server": {"tcpNoDelay": _tcp_nodelay(request)}})
 
 
-@csrf_exempt
+@staff_only
 def reset_counters(request):
     if request.method != "POST":
         return _error(405, "method_not_allowed", "Use POST.")
@@ -166,7 +230,7 @@ def reset_counters(request):
     return JsonResponse({"reset": True, **stats_json()})
 
 
-@csrf_exempt
+@staff_only
 def churn_now(request):
     if request.method != "POST":
         return _error(405, "method_not_allowed", "Use POST.")

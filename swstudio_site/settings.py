@@ -6,11 +6,13 @@ django-q2 ORM broker and the bundled sandbox standing in for Salesforce and the
 SalesWings backend. `.env.example` lists every variable.
 """
 
+import datetime
 import ipaddress
 import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "csp",
     "syncapp",
 ]
 
@@ -87,6 +91,8 @@ SANDBOX_BASE_URL = env.str(
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every error under /Sync/v1/ in the API's JSON shape.
+    "syncapp.api.middleware.JSONErrorsMiddleware",
     # The database or the broker gone: 503 and one log line naming the variable (no traceback).
     "syncapp.startup.StartupProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -96,6 +102,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "swstudio_site.urls"
@@ -282,6 +291,7 @@ SALESFORCE_READ_TIMEOUT = env.float("SALESFORCE_READ_TIMEOUT", default=120.0)
 # Transient failures (5xx, timeouts, connection errors, UNABLE_TO_LOCK_ROW) are tried this many
 # times in all, waiting base * 2^n seconds (capped, with jitter) in between.
 SALESFORCE_RETRY_ATTEMPTS = env.int("SALESFORCE_RETRY_ATTEMPTS", default=5)
+SALESFORCE_CHECK_TIMEOUT = env.float("SALESFORCE_CHECK_TIMEOUT", default=5.0)
 SALESFORCE_RETRY_BASE_DELAY = env.float("SALESFORCE_RETRY_BASE_DELAY", default=1.0)
 SALESFORCE_RETRY_MAX_DELAY = env.float("SALESFORCE_RETRY_MAX_DELAY", default=30.0)
 # A query goes in the URL of a GET; Salesforce refuses URI + headers above 16,384 bytes (414/431)
@@ -326,7 +336,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one user name
+# from one address, that pair is refused (429) for AXES_COOLOFF_MINUTES; a success resets the
+# count. By name and address together, so nobody can lock an administrator out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): only this site's own scripts, styles, images, fonts
+# and fetches; no inline script anywhere. The API docs' one inline <style> carries the nonce
+# (templates/api/swagger_ui.html); Swagger UI draws its icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 LOGIN_URL = "admin:login"
+# Where a login lands when its `next` is missing or unsafe (another host): the admin, not
+# Django's default /accounts/profile/ (no such page).
+LOGIN_REDIRECT_URL = "admin:index"
 LANGUAGE_CODE = "en-us"
 FORMAT_MODULE_PATH = ["swstudio_site.formats"]  # date-times with seconds and zone
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

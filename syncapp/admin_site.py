@@ -65,6 +65,11 @@ class SWStudioAdminSite(admin.AdminSite):
                 name="swstudio_setup_org_check",
             ),
             path(
+                "setup/check-salesforce/",
+                self.admin_view(setup.check_salesforce),
+                name="swstudio_setup_check_salesforce",
+            ),
+            path(
                 "setup/data/<slug:dataset>/delete/",
                 self.admin_view(setup.delete_data),
                 name="swstudio_setup_delete_data",

@@ -77,6 +77,17 @@ def check_salesforce_connection(app_configs, **kwargs):
                     id="swstudio.E022",
                 )
             )
+    if settings.SALESWINGS_API_URL:
+        from syncapp.engine.backend import insecure_endpoint_problem
+
+        problem = insecure_endpoint_problem(settings.SALESWINGS_API_URL)
+        if problem:
+            errors.append(
+                checks.Error(
+                    f"SALESWINGS_API_URL: {problem} No token is sent to it.",
+                    id="swstudio.E023",
+                )
+            )
     if not settings.SALESWINGS_API_URL and not settings.SANDBOX_ENABLED:
         errors.append(
             checks.Warning(

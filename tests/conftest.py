@@ -47,6 +47,7 @@ def network(monkeypatch, request):
     if "real_clients" in request.keywords:
         return net
     monkeypatch.setattr(clients, "salesforce", lambda: net.sf)
+    monkeypatch.setattr(clients, "salesforce_check", lambda timeout=None: net.sf)
     monkeypatch.setattr(clients, "saleswings", lambda: net.sw)
     return net
 

@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from syncapp import roles
+from syncapp.redaction import redact, redact_steps
+
 
 class SWStudioMedia:
     css = {"all": ["swstudio/swstudio.css"]}
@@ -47,3 +50,18 @@ class ViewFilter(admin.SimpleListFilter):
             if self.value() == value:
                 return getattr(queryset, method)()
         return queryset
+
+
+def as_seen_by(user, *, cycles=(), jobs=()):
+    """Run records as `user` may read them: for anyone but an Administrator, their notes,
+    step entries and job messages without hosts, ports or URLs (`syncapp.redaction`).
+    Changes the instances in memory only: they are shown, never saved."""
+    if roles.is_administrator(user):
+        return
+    for cycle in cycles:
+        if cycle is not None:
+            cycle.note = redact(cycle.note)
+            cycle.steps = redact_steps(cycle.steps)
+    for job in jobs:
+        if job is not None:
+            job.extended_status = redact(job.extended_status)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from syncapp.admin.base import ReadOnlyAdmin, ViewFilter, badge
+from syncapp.admin.base import ReadOnlyAdmin, ViewFilter, as_seen_by, badge
 from syncapp.models import AsyncJob
 
 
@@ -78,6 +78,11 @@ class AsyncJobAdmin(ReadOnlyAdmin):
         "generation",
         "task_id",
     ]
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        as_seen_by(request.user, jobs=[obj])
+        return obj
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):

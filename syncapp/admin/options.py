@@ -1,7 +1,7 @@
 """Settings records: Studio Options (one record), Notification Settings, Workflow Options."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -9,9 +9,24 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from syncapp.admin.base import SWStudioMedia
+from syncapp.engine.backend import insecure_endpoint_problem
 from syncapp.engine.steps import get_step, workflow
-from syncapp.models import NotificationSetting, StudioOptions, WorkflowOption
-from syncapp.models.options import split_emails
+from syncapp.models import Credential, NotificationSetting, StudioOptions, WorkflowOption
+from syncapp.models.options import MAX_RECIPIENTS, split_emails
+
+
+class StudioOptionsForm(forms.ModelForm):
+    class Meta:
+        model = StudioOptions
+        fields = ["api_endpoint"]  # the admin's fieldsets add the others
+
+    def clean_api_endpoint(self):
+        url = (self.cleaned_data.get("api_endpoint") or "").strip()
+        # Other schemes and malformed URLs: the field's URL validator says so.
+        problem = insecure_endpoint_problem(url) if url.lower().startswith("http://") else ""
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
 
 
 @admin.register(StudioOptions)
@@ -19,6 +34,7 @@ class StudioOptionsAdmin(admin.ModelAdmin):
     """One record: the list page opens it; it cannot be added or deleted."""
 
     Media = SWStudioMedia
+    form = StudioOptionsForm
     fieldsets = [
         (
             "Schedule",
@@ -72,6 +88,17 @@ class StudioOptionsAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The stored token was checked with the old endpoint: it must not follow the change
+        # to another host, so it goes, and the administrator connects again.
+        if "api_endpoint" in form.changed_data and Credential.forget(Credential.SALESWINGS_TOKEN):
+            messages.warning(
+                request,
+                "The API Endpoint changed, so the stored SalesWings token was deleted: connect "
+                "again on the Setup page with a token for the new endpoint.",
+            )
+
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
@@ -96,6 +123,15 @@ class NotificationSettingForm(forms.ModelForm):
         no_recipient = not cleaned.get("users") and not (cleaned.get("emails") or "").strip()
         if no_recipient and "emails" not in self.errors:
             self.add_error("emails", "Name at least one recipient: a user or an address.")
+        count = len(cleaned.get("users") or []) + len(
+            {e.lower() for e in split_emails(cleaned.get("emails"))}
+        )
+        if count > MAX_RECIPIENTS and "emails" not in self.errors:
+            self.add_error(
+                "emails",
+                f"At most {MAX_RECIPIENTS} recipients (users and addresses together); this "
+                f"names {count}.",
+            )
         return cleaned
 
 

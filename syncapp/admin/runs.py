@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from syncapp.admin.base import ReadOnlyAdmin, badge
+from syncapp.admin.base import ReadOnlyAdmin, as_seen_by, badge
 from syncapp.admin.dashboard import (
     aborted_text,
     format_api_calls,
@@ -165,6 +165,11 @@ class SWApexJobAdmin(ReadOnlyAdmin):
     def jobs_link(self, obj):
         url = reverse("admin:syncapp_asyncjob_changelist") + f"?cycle__id__exact={obj.pk}"
         return format_html('<a href="{}">The async jobs of this cycle</a>', url)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        as_seen_by(request.user, cycles=[obj])
+        return obj
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from syncapp import roles
 from syncapp.admin import connection, dashboard
+from syncapp.admin.base import as_seen_by
 from syncapp.engine import control, data_deletion, org_check
 from syncapp.models import FieldMapping, OrgCheck, StudioOptions
 
@@ -79,8 +80,15 @@ def history_rows(cycles):
     ]
 
 
-def _page_context(request, connect_form=None):
+def _snapshot(request):
+    """The Setup page's live data, as the caller may read it."""
     snapshot = dashboard.Snapshot.take()
+    as_seen_by(request.user, cycles=snapshot.cycles)
+    return snapshot
+
+
+def _page_context(request, connect_form=None):
+    snapshot = _snapshot(request)
     saleswings = connection.saleswings_status()
     salesforce = connection.salesforce_status()
     blockers = []
@@ -148,7 +156,7 @@ def setup_page(request):
 def progress_json(request):
     """The live part of the page, polled by setup.js."""
     _require_viewer(request)
-    response = JsonResponse(dashboard.Snapshot.take().as_json())
+    response = JsonResponse(_snapshot(request).as_json())
     response["Cache-Control"] = "no-store"
     return response
 
@@ -157,7 +165,7 @@ def progress_json(request):
 def status_fragment(request):
     """The Status section alone, for setup.js to swap in when a cycle finishes."""
     _require_viewer(request)
-    snapshot = dashboard.Snapshot.take()
+    snapshot = _snapshot(request)
     cycles = history_rows(snapshot.cycles)
     return TemplateResponse(
         request,
@@ -179,7 +187,12 @@ def switch(request):
         blockers = []
         if connection.saleswings_status().blocks_sync:
             blockers.append("connect SalesWings")
-        if connection.salesforce_status().blocks_sync:
+        salesforce = connection.salesforce_status()
+        if salesforce.blocks_sync:
+            # The kept status says no (or nothing yet): the administrator waits for one
+            # short check rather than for the next cycle that would never come.
+            salesforce = connection.check_salesforce()
+        if salesforce.blocks_sync:
             blockers.append("fix the Salesforce connection")
         if blockers:
             messages.error(request, f"The sync cannot be turned on yet: {' and '.join(blockers)}.")
@@ -256,10 +269,27 @@ def connect(request):
             else:
                 account = connection.saleswings_status().details.get("account") or "SalesWings"
                 messages.success(request, f"Connected to {account}.")
+                if connection.salesforce_status().blocks_sync:
+                    # The first connection: check the org too, so the switch can unlock.
+                    connection.check_salesforce()
                 return HttpResponseRedirect(_setup_url() + "#connection")
     return TemplateResponse(
         request, "admin/setup/page.html", _page_context(request, connect_form=form), status=400
     )
+
+
+@require_POST
+def check_salesforce(request):
+    """Ask the org now (one attempt, a short timeout) and keep what it said."""
+    _require_administrator(request)
+    status = connection.check_salesforce()
+    if status.connected:
+        messages.success(
+            request, f"Salesforce answered: connected as {status.details['username']}."
+        )
+    else:
+        messages.error(request, f"Salesforce could not be reached: {status.error}")
+    return HttpResponseRedirect(_setup_url() + "#connection")
 
 
 def delete_data(request, dataset):

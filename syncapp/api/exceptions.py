@@ -9,7 +9,8 @@ code: `status` (412), `retryAfter` (429), `fields` (400 validation errors).
 import logging
 import math
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -79,6 +80,14 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TooManyFieldsSent):
+        # Django refuses to parse the query string: a malformed request, not a bug.
+        exc = BadRequest(
+            f"Too many query parameters (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}).",
+            "too_many_parameters",
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        exc = BadRequest("The request is malformed.", "bad_request")
 
     headers = {}
     if isinstance(exc, exceptions.ValidationError):

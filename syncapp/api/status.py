@@ -9,14 +9,15 @@ Each part is `{}` when there is nothing; keys keep the order docs/api.md shows.
 from syncapp.engine import status_reader
 from syncapp.engine.status_reader import LastCycle, PendingSchedule, QueuedJob, Status
 from syncapp.models.step_entries import api_calls_total
+from syncapp.redaction import redact, redact_steps
 
 
-def sync_status():
-    """The status JSON, read now."""
-    return status_json(status_reader.read())
+def sync_status(*, redacted=False):
+    """The status JSON, read now; `redacted` for read-only callers (`syncapp.redaction`)."""
+    return status_json(status_reader.read(), redacted=redacted)
 
 
-def status_json(status: Status):
+def status_json(status: Status, *, redacted=False):
     return {
         "syncEnabled": status.enabled,
         "asyncQueued": {
@@ -27,7 +28,7 @@ def status_json(status: Status):
         else {},
         "scheduledRunner": schedule_json(status.runner),
         "scheduledWatcher": schedule_json(status.watcher),
-        "lastExecution": cycle_json(status.last_cycle),
+        "lastExecution": cycle_json(status.last_cycle, redacted=redacted),
     }
 
 
@@ -58,9 +59,12 @@ def schedule_json(schedule: PendingSchedule | None):
     }
 
 
-def cycle_json(cycle: LastCycle | None):
+def cycle_json(cycle: LastCycle | None, *, redacted=False):
     if cycle is None:
         return {}
+    note, steps = cycle.note, cycle.steps
+    if redacted:
+        note, steps = redact(note), redact_steps(steps)
     return {
         "id": cycle.id,
         "name": cycle.name,
@@ -69,7 +73,7 @@ def cycle_json(cycle: LastCycle | None):
         "fullSync": cycle.full_sync,
         "startTime": _iso(cycle.start_time),
         "endTime": _iso(cycle.end_time),
-        "note": cycle.note,
+        "note": note,
         "abortedAt": _iso(cycle.aborted_at),
         "abortedBy": cycle.aborted_by,
         "apiCalls": api_calls_total(cycle.steps),
@@ -90,7 +94,7 @@ def cycle_json(cycle: LastCycle | None):
                 "apiCalls": api_calls_total([s]),
                 "errors": s["errors"],
             }
-            for s in cycle.steps
+            for s in steps
         ],
     }
 

@@ -1,7 +1,7 @@
 """/Sync/v1/ (included by swstudio_site.urls)."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import views
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from the vendored sidecar assets. (drf-spectacular's Redoc page is left out:
     # its template loads web fonts from a CDN.)
-    path("docs", SpectacularSwaggerView.as_view(url_name="sync-api:schema"), name="docs"),
+    path("docs", views.DocsView.as_view(url_name="sync-api:schema"), name="docs"),
     # Last: everything else under /Sync/v1/ is a JSON 404.
     re_path(r"^.*$", views.NotFound.as_view(), name="not-found"),
 ]

@@ -9,11 +9,14 @@ Every request goes through the same gate, in this order: the method (405), authe
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from syncapp import roles
 from syncapp.engine import control
 
 from . import status
@@ -49,8 +52,18 @@ POST_ERRORS = {
 }
 
 
+class BoundedJSONParser(JSONParser):
+    """JSON whose nesting outruns the decoder's recursion limit is a malformed body (400)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
 class SyncAPIView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     throttle_classes = [SyncPostThrottle]
     query_parameters = frozenset()
 
@@ -142,13 +155,15 @@ class GetSyncStatus(SyncAPIView):
         description=(
             "Whether the sync is on, its active async jobs, the Watcher and Runner schedules "
             "and the newest SW Apex Job. Each part is `{}` when there is nothing. "
-            "Roles: SW Studio User or SW Studio Administrator."
+            "Roles: SW Studio User or SW Studio Administrator (a User sees the run record's "
+            "note and errors with hosts, ports and URLs replaced by `<hidden>`)."
         ),
         responses={200: SyncStatusSerializer, **COMMON_ERRORS},
         tags=["Sync"],
     )
     def get(self, request):
-        return Response(status.sync_status())
+        # SW Studio Users see run-record errors without internal addresses.
+        return Response(status.sync_status(redacted=not roles.is_administrator(request.user)))
 
 
 class RestartSync(SyncAPIView):
@@ -268,3 +283,20 @@ class NotFound(APIView):
         raise exceptions.NotFound(
             f"No endpoint at {request.path}. The endpoints are listed at /Sync/v1/docs."
         )
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI for the Sync API."""
+
+    # Split: the initializer is a script file of its own (`?script`), so the page runs under
+    # the Content-Security-Policy with no inline script.
+    template_name = "api/swagger_ui.html"
+
+    # Its page renderer takes only the page's own context: anything else it would answer (an
+    # error, OPTIONS' metadata) is rendered as JSON instead of failing with a 500.
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 or request.method == "OPTIONS":
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response

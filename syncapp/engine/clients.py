@@ -4,18 +4,20 @@ Steps call `clients.salesforce()` / `clients.saleswings()` rather than importing
 packages at module level, so tests can put in-memory fakes at exactly the network seam.
 
 While a step runs (`tracking()`), the clients it gets are remembered, so its run record can
-say how many transient failures (retried 5xx, row locks, expired sessions) they met, and how
-many API calls each service was sent (`api_calls()`).
+say how many transient failures (retried 5xx, row locks, expired sessions) they met and how
+many API calls each service was sent (`api_calls()`); what they saw of the org (its identity
+and daily API usage) is kept in `OrgStatus` when the step ends: the Setup page and the API read
+that, never the org.
 """
 
+import logging
 import threading
 from collections import Counter
 from contextlib import contextmanager
 
-_local = threading.local()
+log = logging.getLogger(__name__)
 
-# A describe of a large object answers in a second or two; the check waits no longer than this.
-CHECK_READ_TIMEOUT = 30
+_local = threading.local()
 
 
 def salesforce():
@@ -25,18 +27,12 @@ def salesforce():
 
 
 def salesforce_check(timeout=None):
-    """A Salesforce client for the org check: one attempt per call (no retries), and short
-    timeouts, so an org that does not answer is reported within them. `timeout` (seconds)
-    replaces both; by default the connect timeout is SALESFORCE_CONNECT_TIMEOUT and the read
-    timeout at most CHECK_READ_TIMEOUT."""
-    from django.conf import settings
-
+    """A Salesforce client for a check someone waits for (the Setup page's, the org check's):
+    one attempt per call, each giving up after `timeout` seconds (default
+    SALESFORCE_CHECK_TIMEOUT), so an org that does not answer is reported within it."""
     from syncapp.salesforce import get_client
 
-    connect = timeout or settings.SALESFORCE_CONNECT_TIMEOUT
-    read = timeout or min(settings.SALESFORCE_READ_TIMEOUT, CHECK_READ_TIMEOUT)
-    overrides = {"retry_attempts": 1, "connect_timeout": connect, "read_timeout": read}
-    return _track(get_client(overrides=overrides), "salesforce")
+    return _track(get_client(interactive=True, timeout=timeout), "salesforce")
 
 
 def saleswings():
@@ -85,3 +81,22 @@ def tracking():
     finally:
         _local.clients = None
         _local.services = None
+        keep_org_status(clients)
+
+
+def keep_org_status(clients):
+    """What the step's Salesforce clients saw of the org (identity, daily API usage), kept
+    for the Setup page and the API to read without asking the org."""
+    seen = None
+    for client in clients:
+        seen = (getattr(client, "seen", None) or (lambda: None))() or seen
+    if seen is None:
+        return
+    from django.utils import timezone
+
+    from syncapp.models.org import OrgStatus
+
+    try:
+        OrgStatus.record_seen(timezone.now(), **seen)
+    except Exception:  # bookkeeping: never the reason a step fails
+        log.exception("Could not keep the org's status")

@@ -32,12 +32,14 @@ def api_reserve_problem(reserve):
     """None, or why the org's daily API calls left are below `reserve` (0: no check)."""
     if not reserve:
         return None
+    client = clients.salesforce()
     try:
-        remaining = clients.salesforce().daily_api_remaining()
+        remaining = client.daily_api_remaining()
     except LimitExhausted:
         return f"the org has no daily API calls left, below the reserve of {reserve}"
     except SalesforceError as exc:
         return f"could not check the org's daily API calls: {exc}"
+    clients.keep_org_status([client])
     if remaining is not None and remaining < reserve:
         return f"the org has {remaining} daily API calls left, below the reserve of {reserve}"
     return None

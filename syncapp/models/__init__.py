@@ -17,6 +17,7 @@ from .mirror import (
     TagDefinition,
 )
 from .options import NotificationSetting, StudioOptions, WorkflowOption
+from .org import OrgStatus
 from .orgcheck import OrgCheck
 from .runs import AsyncJob, SWApexJob
 from .schedules import ScheduledJob, ScheduleStats
@@ -46,6 +47,7 @@ __all__ = [
     "CycleStatus",
     "NotificationSetting",
     "OrgCheck",
+    "OrgStatus",
     "ScheduleStats",
     "ScheduledJob",
     "StepStatus",

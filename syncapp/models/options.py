@@ -11,6 +11,7 @@ from django.core.validators import (
     URLValidator,
 )
 from django.db import models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -192,6 +193,11 @@ def split_emails(value):
     return [part for part in re.split(r"[,;\s]+", value or "") if part]
 
 
+# Recipients of one Notification Setting (users and addresses together): an alert is one
+# e-mail to all of them.
+MAX_RECIPIENTS = 50
+
+
 class NotificationSetting(models.Model):
     name = models.CharField(
         max_length=80, help_text="A name for this rule, e.g. “Ops on-call after 3 hours”."
@@ -228,6 +234,13 @@ class NotificationSetting(models.Model):
         verbose_name = "Notification Setting"
         verbose_name_plural = "Notification Settings"
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="notificationsetting_unique_name",
+                violation_error_message="A Notification Setting with this name already exists.",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -8,8 +8,6 @@
 See docs/salesforce-connection.md for the settings and the error classes.
 """
 
-from dataclasses import replace
-
 from .client import COLLECTION_SIZE, RecordResult, SalesforceClient
 from .config import config_from_settings
 from .errors import LimitExhausted, SalesforceError
@@ -24,13 +22,13 @@ __all__ = [
 ]
 
 
-def get_client(*, overrides=None, **kwargs):
+def get_client(*, interactive=False, timeout=None, **kwargs):
     """A client for the org the settings name. It logs in on its first call.
 
-    `overrides`: connection settings to use instead of the configured ones (e.g.
-    `{"retry_attempts": 1, "connect_timeout": 5}` for a check that must answer quickly).
+    interactive: for a check someone waits for (the Setup page's, the org check's): every call
+    gives up after `timeout` seconds (default SALESFORCE_CHECK_TIMEOUT) and nothing is retried.
     """
     config = config_from_settings()
-    if overrides:
-        config = replace(config, **overrides)
+    if interactive:
+        config = config.for_interactive_check(timeout)
     return SalesforceClient(config, **kwargs)

@@ -235,6 +235,19 @@ class SalesforceClient:
         """(used, max) daily API requests from the last Sforce-Limit-Info header, or None."""
         return self._api_usage
 
+    def seen(self):
+        """What this client learned of the org without asking for it: the identity of its
+        session and the last daily API usage header. None when the org never answered."""
+        if self._api_usage is None:
+            return None
+        token = self._token
+        return {
+            "org_id": token.org_id if token else "",
+            "instance_url": token.instance_url if token else "",
+            "username": self.config.username,
+            "api_usage": self._api_usage,
+        }
+
     # --- the retry loop ------------------------------------------------------------------
 
     def _call(self, what, fn):

@@ -9,7 +9,7 @@ Flows, chosen by which variables are set (docs/salesforce-connection.md):
 - nothing set: the bundled sandbox, with its seeded connected app and user.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -55,11 +55,18 @@ class ConnectionConfig:
     retry_base_delay: float = 1.0
     retry_max_delay: float = 30.0
     max_query_uri_bytes: int = 15000
+    check_timeout: float = 5.0
     is_sandbox: bool = False
 
     @property
     def timeout(self):
         return (self.connect_timeout, self.read_timeout)
+
+    def for_interactive_check(self, timeout=None):
+        """The same connection with a single attempt and the check's timeout (`timeout`
+        seconds, default the configured check timeout) on connecting and on each answer."""
+        timeout = timeout or self.check_timeout
+        return replace(self, connect_timeout=timeout, read_timeout=timeout, retry_attempts=1)
 
     @property
     def token_url(self):
@@ -91,6 +98,7 @@ def _common():
         "retry_base_delay": settings.SALESFORCE_RETRY_BASE_DELAY,
         "retry_max_delay": settings.SALESFORCE_RETRY_MAX_DELAY,
         "max_query_uri_bytes": settings.SALESFORCE_MAX_QUERY_URI_BYTES,
+        "check_timeout": settings.SALESFORCE_CHECK_TIMEOUT,
     }
 
 

@@ -42,16 +42,24 @@ IDENTITY = {
 @pytest.fixture(autouse=True)
 def connected(request, settings, network, monkeypatch):
     """Both connections work unless a test says otherwise: a SalesWings token from the
-    environment, and an org (the fake at the network seam) that says who it is.
+    environment, and an org (the fake at the network seam) that says who it is, as kept from
+    an earlier check (`OrgStatus`).
 
-    Returns a namespace whose `identity` (a dict, or an exception to raise) the test may change.
+    Returns a namespace whose `identity` (a dict, or an exception to raise) the test may change;
+    the Setup page's check (`check_salesforce`) asks it.
     """
     import types
+
+    from django.utils import timezone
+
+    from syncapp.models import OrgStatus
 
     state = types.SimpleNamespace(identity=dict(IDENTITY))
     if "real_clients" in request.keywords:
         return state
     settings.SALESWINGS_API_TOKEN = "sw-env-token-for-tests"
+    if "django_db" in request.keywords or "db" in request.fixturenames:
+        OrgStatus.record_check(timezone.now(), identity=dict(IDENTITY))
 
     def identity():
         if isinstance(state.identity, Exception):

@@ -107,13 +107,15 @@ def test_the_setup_page_drives_and_shows_the_sync(
     expect(page).to_have_url(live_server.url + "/admin/setup/")
     expect(page.locator("#site-name")).to_contain_text("SW Studio")
 
-    # Connect SalesWings with the sandbox's token; Salesforce answers the connection check.
+    # Connect SalesWings with the sandbox's token; the first Connect checks the org too (the
+    # page itself never asks it: nothing is known of it before).
     switch = page.locator("#sw-switch-button")
     expect(switch).to_be_disabled()
-    expect(page.locator("#connection")).to_contain_text("sync@swstudio.sandbox")
+    expect(page.locator("#connection")).to_contain_text("Not checked yet")
     page.fill("#id_token", sandbox.saleswings_token)
     page.get_by_role("button", name="Connect").click()
     expect(page.locator("#connection")).to_contain_text("Connected to Acme Corp")
+    expect(page.locator("#connection")).to_contain_text("sync@swstudio.sandbox")
     assert sandbox.saleswings_token not in page.content()
     assert Credential.reveal(Credential.SALESWINGS_TOKEN) == sandbox.saleswings_token
 

@@ -159,6 +159,27 @@ def test_bad_rules_are_refused_on_the_field(admin_client_sw, overrides, field, m
     assert not NotificationSetting.objects.exists()
 
 
+def test_at_most_fifty_recipients(admin_client_sw, admin_user):
+    fifty = ", ".join(f"ops{i}@example.com" for i in range(50))
+    add = reverse("admin:syncapp_notificationsetting_add")
+    response = admin_client_sw.post(add, _rule_data(emails=fifty, users=[admin_user.pk]))
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["emails"])
+    assert "At most 50 recipients" in errors and "names 51" in errors
+    assert not NotificationSetting.objects.exists()
+    assert admin_client_sw.post(add, _rule_data(emails=fifty)).status_code == 302
+    assert len(NotificationSetting.objects.get().recipients()) == 50
+
+
+def test_rule_names_are_unique_whatever_their_case(admin_client_sw):
+    add = reverse("admin:syncapp_notificationsetting_add")
+    assert admin_client_sw.post(add, _rule_data(name="Ops on-call")).status_code == 302
+    response = admin_client_sw.post(add, _rule_data(name="ops ON-CALL"))
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["adminform"].form.errors)
+    assert NotificationSetting.objects.count() == 1
+
+
 def test_the_rule_list_counts_recipients(admin_client_sw, admin_user):
     rule = factories.NotificationSettingFactory(emails="a@example.com, b@example.com")
     rule.users.add(admin_user)

@@ -95,9 +95,10 @@ def make_schedules(n, _user):
 
 
 def make_rules(n, user):
+    start = NotificationSetting.objects.count()  # names are unique
     rules = NotificationSetting.objects.bulk_create(
         NotificationSetting(name=f"rule {i}", emails="ops@example.com, a@example.com")
-        for i in range(n)
+        for i in range(start, start + n)
     )
     through = NotificationSetting.users.through
     through.objects.bulk_create(

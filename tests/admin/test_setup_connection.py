@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from syncapp.admin import connection
 from syncapp.engine import backend as sw_backend
-from syncapp.models import Credential, SyncState
+from syncapp.models import Credential, OrgStatus, SyncState
 from syncapp.salesforce.errors import SalesforceError
 from syncapp.saleswings.errors import AuthError, SalesWingsError
 
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 SWITCH = "admin:swstudio_setup_switch"
 CONNECT = "admin:swstudio_setup_connect"
+CHECK = "admin:swstudio_setup_check_salesforce"
 GOOD_TOKEN = "sw_live_0123456789abcdef"
 
 
@@ -113,17 +114,19 @@ def test_the_switch_is_disabled_until_both_are_connected(backend, connected, adm
 
     connected.identity = SalesforceError("INVALID_SESSION_ID: Session expired or invalid")
     admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN})
+    admin_client_sw.post(reverse(CHECK))
     page = admin_client_sw.get(reverse("admin:swstudio_setup"))
     assert page.context["switch_blockers"] == ["fix the Salesforce connection"]
     assert "INVALID_SESSION_ID" in page.content.decode()
+    # Turning on with a kept failure checks the org once more: still refused.
     admin_client_sw.post(reverse(SWITCH), {"action": "on"})
     assert not SyncState.load().enabled
 
     connected.identity = _identity()
-    page = admin_client_sw.get(reverse("admin:swstudio_setup"))
-    assert page.context["switch_blockers"] == []
     admin_client_sw.post(reverse(SWITCH), {"action": "on"})
     assert SyncState.load().enabled
+    page = admin_client_sw.get(reverse("admin:swstudio_setup"))
+    assert page.context["switch_blockers"] == []
 
 
 def _identity():
@@ -138,9 +141,36 @@ def _identity():
 
 def test_an_org_that_cannot_answer_does_not_break_the_page(connected, admin_client_sw):
     connected.identity = ConnectionError("connection refused")
+    response = admin_client_sw.post(reverse(CHECK), follow=True)
+    assert response.status_code == 200
+    assert "ConnectionError: connection refused" in response.content.decode()
+    assert not OrgStatus.load().connected
+
+
+def test_the_page_shows_the_kept_status_and_never_asks_the_org(connected, admin_client_sw):
+    connected.identity = AssertionError("the page must not ask the org")
+    content = admin_client_sw.get(reverse("admin:swstudio_setup")).content.decode()
+    assert "00D000000000001" in content and "2500 of 100000 calls" in content
+    assert "as of " in content and "Last reached or tried" in content
+
+
+def test_a_viewer_cannot_check_the_connection(connected, viewer_client):
+    assert viewer_client.post(reverse(CHECK)).status_code == 403
+    assert viewer_client.get(reverse(CHECK)).status_code == 405
+
+
+def test_nothing_kept_yet_says_so_and_connect_checks_the_org(backend, admin_client_sw):
+    OrgStatus.objects.all().delete()
     page = admin_client_sw.get(reverse("admin:swstudio_setup"))
-    assert page.status_code == 200
-    assert "ConnectionError: connection refused" in page.content.decode()
+    assert connection.NOT_CHECKED in page.content.decode()
+    assert page.context["switch_blockers"] == [
+        "connect SalesWings",
+        "fix the Salesforce connection",
+    ]
+    admin_client_sw.post(reverse(CONNECT), {"token": GOOD_TOKEN})
+    kept = OrgStatus.load()
+    assert kept.connected and kept.org_id == "00D000000000001" and kept.api_calls_left == 97500
+    assert admin_client_sw.get(reverse("admin:swstudio_setup")).context["switch_blockers"] == []
 
 
 def test_a_build_without_the_clients_says_so(admin_client_sw, monkeypatch):

@@ -12,7 +12,12 @@ def test_the_docs_page_loads_only_local_assets(anon_client):
     response = anon_client.get("/Sync/v1/docs")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "/Sync/v1/schema" in html
+    # The initializer is a script of its own (no inline script under the CSP).
+    assert '<script src="/Sync/v1/docs?script="' in html
+    script = anon_client.get("/Sync/v1/docs?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "/Sync/v1/schema" in script.content.decode()
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
     urls += re.findall(r'"(/static/[^"]+)"', html)
     assert urls

@@ -150,7 +150,7 @@ def test_an_unsatisfiable_accept_header_is_406_in_json(admin_client):
 def test_a_bug_is_a_json_500_not_an_html_page(admin_client, monkeypatch, caplog):
     from syncapp.api import status
 
-    def broken():
+    def broken(**kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(status, "sync_status", broken)
@@ -159,3 +159,41 @@ def test_a_bug_is_a_json_500_not_an_html_page(admin_client, monkeypatch, caplog)
     error = assert_error(response, 500, "server_error")
     assert "boom" not in error["message"]
     assert "boom" in caplog.text
+
+
+# --- Request shape never answers 500 (issue 27, point 3) ---------------------------------------
+
+TOO_MANY = "&".join(f"p{i}=1" for i in range(1001))
+
+
+@pytest.mark.parametrize("path", ["/Sync/v1/GetSyncStatus", "/Sync/v1/Nope", "/Sync/v1/docs"])
+@pytest.mark.parametrize("who", ["anonymous", "administrator"])
+def test_too_many_query_parameters_are_400_in_json(anon_client, admin_client, caplog, path, who):
+    client = anon_client if who == "anonymous" else admin_client
+    client.raise_request_exception = False
+    response = client.get(f"{path}?{TOO_MANY}")
+    error = assert_error(response, 400, "too_many_parameters")
+    assert "1000" in error["message"]
+    assert "Traceback" not in caplog.text and "Internal Server Error" not in caplog.text
+
+
+def test_options_on_the_docs_answers_without_a_500(anon_client):
+    response = anon_client.options("/Sync/v1/docs")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert anon_client.get("/Sync/v1/docs")["Content-Type"].startswith("text/html")
+
+
+def test_errors_from_django_itself_are_json_too(anon_client):
+    # Django's own 400 page (a Host not in ALLOWED_HOSTS), under /Sync/v1/: JSON instead.
+    response = anon_client.get("/Sync/v1/GetSyncStatus", HTTP_HOST="elsewhere.example")
+    assert_error(response, 400, "bad_request")
+    response = anon_client.get("/Sync/v1/docs", HTTP_HOST="elsewhere.example")
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize("body", ["[" * 1000, "[" * 1024, '{"a":' * 170 + "1" + "}" * 170])
+def test_deeply_nested_json_bodies_are_400(admin_client, body):
+    response = admin_client.post("/Sync/v1/TurnSyncOn", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] in ("parse_error", "unexpected_body")

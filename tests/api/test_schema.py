@@ -109,7 +109,7 @@ def test_throttled_responses_match_the_schema(spec, settings, admin_client):
 def test_an_undocumented_key_would_be_caught(spec, viewer_client, monkeypatch):
     """The check above can fail: a key the schema does not know breaks validation."""
     original = status.sync_status
-    monkeypatch.setattr(status, "sync_status", lambda: {**original(), "surprise": 1})
+    monkeypatch.setattr(status, "sync_status", lambda **kw: {**original(**kw), "surprise": 1})
     response = viewer_client.get("/Sync/v1/GetSyncStatus")
     with pytest.raises(Exception, match="surprise|additional"):
         _check(OpenAPI.from_dict(spec), spec, response)

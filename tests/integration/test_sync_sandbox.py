@@ -8,7 +8,6 @@ The expected org state is computed straightforwardly from what the backend serve
 import datetime as dt
 
 import pytest
-import requests
 from django.conf import settings as django_settings
 from django.db.models import Max
 
@@ -28,6 +27,7 @@ from syncapp.models import (
 from syncapp.models.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.salesforce import auth, get_client
 from tests import factories
+from tests import sandboxcontrol as sandbox_control
 from tests.sandboxsetup import configure_everything
 from tests.steps.expect import (
     ACCOUNT_FIELDS,
@@ -89,7 +89,9 @@ def live(live_server, settings, transactional_db, job_queue, admin_user):
     seed.seed(SIZES, 11, BASE_TIME)
 
     def faults(**changes):
-        r = requests.put(f"{live_server.url}/sandbox/control/faults", json=changes, timeout=10)
+        r = sandbox_control.put(
+            f"{live_server.url}/sandbox/control/faults", json=changes, timeout=10
+        )
         assert r.status_code == 200, r.text
 
     faults(auto_churn=False)
@@ -125,7 +127,7 @@ def assert_org_matches_backend():
 
 
 def stats(live):
-    r = requests.get(f"{live.url}/sandbox/control/stats", timeout=10)
+    r = sandbox_control.get(f"{live.url}/sandbox/control/stats", timeout=10)
     return r.json()
 
 

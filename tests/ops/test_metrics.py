@@ -18,6 +18,7 @@ from syncapp.engine.cycle import start_cycle
 from syncapp.models import AsyncJob, StudioOptions, SWApexJob
 from syncapp.models.statuses import CycleStatus, JobStatus, Trigger
 from syncapp.salesforce import auth
+from tests import sandboxcontrol as sandbox_control
 from tests.sandboxsetup import configure_everything
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
@@ -60,7 +61,13 @@ def live(live_server, settings, transactional_db, job_queue, admin_user):
     seed.seed(SIZES, 5, BASE_TIME)
 
     def control_call(method, path, **kw):
-        r = requests.request(method, f"{live_server.url}/sandbox/control/{path}", timeout=10, **kw)
+        r = requests.request(
+            method,
+            f"{live_server.url}/sandbox/control/{path}",
+            headers=sandbox_control.headers(),
+            timeout=10,
+            **kw,
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -88,7 +95,7 @@ def live(live_server, settings, transactional_db, job_queue, admin_user):
 
     cycle.url = live_server.url
     yield cycle
-    requests.delete(f"{live_server.url}/sandbox/control/faults", timeout=10)
+    sandbox_control.delete(f"{live_server.url}/sandbox/control/faults", timeout=10)
     auth.token_cache.clear()
 
 

@@ -133,13 +133,14 @@ def _full_listener():
     return listener, fillers
 
 
-def test_an_org_that_does_not_accept_connections_is_reported_within_the_connect_timeout(
+def test_an_org_that_does_not_accept_connections_is_reported_within_the_check_timeout(
     settings,
 ):
     listener, fillers = _full_listener()
     try:
         _credentials(settings, f"http://127.0.0.1:{listener.getsockname()[1]}")
-        settings.SALESFORCE_CONNECT_TIMEOUT = 1
+        settings.SALESFORCE_CHECK_TIMEOUT = 1
+        settings.SALESFORCE_CONNECT_TIMEOUT = 10
         settings.SALESFORCE_READ_TIMEOUT = 120
         code, out, elapsed = _checkorg()
     finally:
@@ -147,7 +148,7 @@ def test_an_org_that_does_not_accept_connections_is_reported_within_the_connect_
             sock.close()
     assert code == 2
     assert out.startswith("Could not check the org: Salesforce limits: ConnectTimeout")
-    assert elapsed < 2.5  # SALESFORCE_CONNECT_TIMEOUT, one attempt
+    assert elapsed < 2.5  # SALESFORCE_CHECK_TIMEOUT, one attempt
 
 
 def test_a_describe_that_hangs_is_not_retried(settings):

@@ -37,3 +37,16 @@ def test_an_unreadable_jwt_key(settings, tmp_path):
     settings.SALESFORCE_CLIENT_ID = "cid"
     settings.SALESFORCE_JWT_KEY_FILE = str(tmp_path / "nope.key")
     assert _ids(settings) == ["swstudio.E022"]
+
+
+def test_a_plain_http_saleswings_endpoint_outside_debug(settings):
+    settings.SALESFORCE_LOGIN_URL = ""
+    settings.SALESFORCE_USERNAME = ""
+    settings.SALESFORCE_CLIENT_ID = ""
+    settings.SALESFORCE_JWT_KEY_FILE = ""
+    settings.SANDBOX_ENABLED = True
+    settings.DEBUG = False
+    settings.SALESWINGS_API_URL = "http://api.saleswings.example/api/v1"
+    assert _ids(settings) == ["swstudio.E023"]
+    settings.SALESWINGS_API_URL = "https://api.saleswings.example/api/v1"
+    assert _ids(settings) == []

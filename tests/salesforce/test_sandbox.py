@@ -4,12 +4,12 @@ configuration: login, paging, IN lists, collections, and every injected fault.""
 import datetime as dt
 
 import pytest
-import requests
 
 from sandbox import seed
 from syncapp.engine.preflight import api_reserve as preflight_api_reserve
 from syncapp.salesforce import get_client
 from syncapp.salesforce.errors import LimitExhausted, PermanentError
+from tests import sandboxcontrol as sandbox_control
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def sandbox(live_server, settings, transactional_db):
 @pytest.fixture
 def faults(sandbox):
     def put(**changes):
-        r = requests.put(f"{sandbox}/sandbox/control/faults", json=changes, timeout=10)
+        r = sandbox_control.put(f"{sandbox}/sandbox/control/faults", json=changes, timeout=10)
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -42,7 +42,7 @@ def faults(sandbox):
 
 
 def _stats(sandbox):
-    return requests.get(f"{sandbox}/sandbox/control/stats", timeout=10).json()
+    return sandbox_control.get(f"{sandbox}/sandbox/control/stats", timeout=10).json()
 
 
 def test_zero_configuration_reaches_the_sandbox(sandbox):

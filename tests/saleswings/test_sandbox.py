@@ -4,13 +4,13 @@ import datetime as dt
 import logging
 
 import pytest
-import requests
 
 from sandbox import seed
 from sandbox.models import SwReceived
 from syncapp.engine.backend import connect, get_client
 from syncapp.models import Credential
 from syncapp.saleswings.errors import AuthError
+from tests import sandboxcontrol as sandbox_control
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def sandbox(live_server, settings, transactional_db):
     settings.SALESWINGS_RETRY_ATTEMPTS = 12
     settings.SALESWINGS_RETRY_MAX_DELAY = 0.01  # the sandbox's 429s say Retry-After: 1
     seed.seed(SIZES, 5, BASE_TIME)
-    requests.put(
+    sandbox_control.put(
         f"{live_server.url}/sandbox/control/faults", json={"auto_churn": False}, timeout=10
     ).raise_for_status()
     return live_server.url
@@ -38,7 +38,7 @@ def sandbox(live_server, settings, transactional_db):
 @pytest.fixture
 def faults(sandbox):
     def put(**changes):
-        r = requests.put(f"{sandbox}/sandbox/control/faults", json=changes, timeout=10)
+        r = sandbox_control.put(f"{sandbox}/sandbox/control/faults", json=changes, timeout=10)
         assert r.status_code == 200, r.text
 
     return put
@@ -101,7 +101,7 @@ def test_faults_are_retried_until_the_call_goes_through(sandbox, faults, setting
     client = get_client()
     prospects, _, _ = _read_all(client.prospects, 5)
     assert len(prospects) >= 120
-    stats = requests.get(f"{sandbox}/sandbox/control/stats", timeout=10).json()["counters"]
+    stats = sandbox_control.get(f"{sandbox}/sandbox/control/stats", timeout=10).json()["counters"]
     assert stats.get("sw.fault.unavailable", 0) + stats.get("sw.fault.rate_limited", 0) > 0
 
 

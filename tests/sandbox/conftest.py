@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from sandbox import runtime, seed
+from tests import sandboxcontrol as sandbox_control
 from tests.sandbox import sfclient
 
 BASE_TIME = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -39,7 +40,7 @@ def faults(sandbox_url):
     """Set faults through the HTTP control endpoint."""
 
     def put(**changes):
-        r = requests.put(f"{sandbox_url}/sandbox/control/faults", json=changes, timeout=10)
+        r = sandbox_control.put(f"{sandbox_url}/sandbox/control/faults", json=changes, timeout=10)
         assert r.status_code == 200, r.text
         return r.json()
 

@@ -3,6 +3,7 @@
 import requests
 
 from sandbox.models import SandboxSettings, SwProspect, SwReceived
+from tests import sandboxcontrol as sandbox_control
 
 
 def test_token_check_and_definitions(sw):
@@ -153,9 +154,11 @@ def test_prospect_rows_are_what_the_api_serves(sw):
 
 
 def test_churn_on_demand(sw, sandbox_url):
-    r = requests.post(f"{sandbox_url}/sandbox/control/churn", params={"size": 5}, timeout=10)
+    r = sandbox_control.post(f"{sandbox_url}/sandbox/control/churn", params={"size": 5}, timeout=10)
     assert r.status_code == 200 and r.json()["churned"]["visited"] >= 1
     after = sw.get("/prospects", params={"since": 60, "limit": 1000}).json()["prospects"]
     assert len(after) >= 5
-    bad = requests.post(f"{sandbox_url}/sandbox/control/churn", params={"size": "x"}, timeout=10)
+    bad = sandbox_control.post(
+        f"{sandbox_url}/sandbox/control/churn", params={"size": "x"}, timeout=10
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"

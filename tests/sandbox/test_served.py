@@ -11,6 +11,8 @@ import pytest
 import requests
 from django.db import connection
 
+from tests import sandboxcontrol as sandbox_control
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,7 +38,7 @@ def test_gunicorn_connections_have_tcp_nodelay(transactional_db):
         deadline = time.monotonic() + 60
         while True:
             try:
-                r = requests.get(f"http://127.0.0.1:{port}/sandbox/control/stats", timeout=5)
+                r = sandbox_control.get(f"http://127.0.0.1:{port}/sandbox/control/stats", timeout=5)
                 break
             except requests.RequestException:
                 if time.monotonic() > deadline:

@@ -4,6 +4,7 @@ import pytest
 import requests
 from simple_salesforce import Salesforce, SalesforceAuthenticationFailed, SalesforceExpiredSession
 
+from tests import sandboxcontrol as sandbox_control
 from tests.sandbox import sfclient
 
 
@@ -19,14 +20,14 @@ def test_the_identity_url_answers_who_the_token_is(sandbox_url, cfg):
     """The token answer's `id` is served (the Setup page asks it on every visit; it was a 404
     and a warning in the log each time), without counting as an API call."""
     answer = sfclient.token(sandbox_url, cfg)
-    used = requests.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
+    used = sandbox_control.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
     who = requests.get(
         answer["id"], headers={"Authorization": f"Bearer {answer['access_token']}"}, timeout=10
     )
     assert who.status_code == 200
     assert who.json()["username"] == cfg.sf_username
     assert answer["id"].endswith(f"/{who.json()['organization_id']}/{who.json()['user_id']}")
-    after = requests.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
+    after = sandbox_control.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
     assert after["salesforce"]["apiUsed"] == used["salesforce"]["apiUsed"]
     refused = requests.get(answer["id"], headers={"Authorization": "Bearer nope"}, timeout=10)
     assert refused.status_code == 403
@@ -125,6 +126,6 @@ def test_login_client_logs_in_again_after_expiry(sandbox_url, cfg, world, faults
     for _ in range(7):  # crosses the expiry twice
         assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 40
     assert sf.session_id != first_session
-    stats = requests.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
+    stats = sandbox_control.get(f"{sandbox_url}/sandbox/control/stats", timeout=10).json()
     assert stats["counters"]["sf.fault.INVALID_SESSION_ID"] == 2
     assert stats["counters"]["sf.logins"] == 3

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-import requests
 from simple_salesforce import (
     SalesforceGeneralError,
     SalesforceMalformedRequest,
@@ -11,10 +10,11 @@ from simple_salesforce import (
 )
 
 from sandbox.models import SfLead
+from tests import sandboxcontrol as sandbox_control
 
 
 def stats(url):
-    return requests.get(f"{url}/sandbox/control/stats", timeout=10).json()
+    return sandbox_control.get(f"{url}/sandbox/control/stats", timeout=10).json()
 
 
 def test_unable_to_lock_row_per_record(sf, faults, sandbox_url):
@@ -46,7 +46,7 @@ def test_server_errors(sf, faults):
 
 
 def test_daily_api_limit(sf, faults, sandbox_url):
-    requests.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
+    sandbox_control.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
     faults(daily_api_limit=3)
     for _ in range(3):
         sf.query("SELECT COUNT() FROM Lead")
@@ -56,7 +56,7 @@ def test_daily_api_limit(sf, faults, sandbox_url):
     s = stats(sandbox_url)
     assert s["salesforce"]["apiUsed"] == 3 and s["salesforce"]["apiRemaining"] == 0
     assert s["counters"]["sf.fault.REQUEST_LIMIT_EXCEEDED"] == 1
-    requests.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
+    sandbox_control.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
     assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] == 40
 
 
@@ -81,7 +81,7 @@ def test_validation_rule_by_share_is_stable(sf, faults):
 
 
 def test_calls_are_counted_by_operation(sf, sandbox_url):
-    requests.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
+    sandbox_control.post(f"{sandbox_url}/sandbox/control/reset-counters", timeout=10)
     sf.query("SELECT Id FROM Lead LIMIT 1")
     sf.Lead.describe()
     counters = stats(sandbox_url)["counters"]
@@ -112,14 +112,14 @@ CONTROL_ENDPOINT_REFUSES_BAD_INPUT_CASES = [
 def test_control_endpoint_refuses_bad_input(sandbox_url, cfg):
     # One test over all cases: each live-server test costs a database flush.
     for body in CONTROL_ENDPOINT_REFUSES_BAD_INPUT_CASES:
-        r = requests.put(f"{sandbox_url}/sandbox/control/faults", data=body, timeout=10)
+        r = sandbox_control.put(f"{sandbox_url}/sandbox/control/faults", data=body, timeout=10)
         assert r.status_code == 400
         assert r.json()["error"]["code"] == "bad_request"
-        current = requests.get(f"{sandbox_url}/sandbox/control/faults", timeout=10).json()
+        current = sandbox_control.get(f"{sandbox_url}/sandbox/control/faults", timeout=10).json()
         assert current["lock_row_rate"] == 0.0 and current["daily_api_limit"] == 100000
 
 
 def test_control_reset_faults(sandbox_url, faults):
     faults(lock_row_rate=0.5, latency_ms=10)
-    r = requests.delete(f"{sandbox_url}/sandbox/control/faults", timeout=10)
+    r = sandbox_control.delete(f"{sandbox_url}/sandbox/control/faults", timeout=10)
     assert r.json()["lock_row_rate"] == 0.0 and r.json()["latency_ms"] == 0

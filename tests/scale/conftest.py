@@ -15,6 +15,7 @@ from django_q.scheduler import scheduler
 from syncapp.models import SWApexJob
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME
 from tests import factories
+from tests import sandboxcontrol as sandbox_control
 from tests.integration.conftest import qcluster, wait_for  # noqa: F401  (fixture re-exported)
 from tests.sandboxsetup import configure_everything
 
@@ -132,21 +133,23 @@ class SandboxWorld:
         self.url = url
 
     def faults(self, **changes):
-        r = requests.put(f"{self.url}/sandbox/control/faults", json=changes, timeout=30)
+        r = sandbox_control.put(f"{self.url}/sandbox/control/faults", json=changes, timeout=30)
         assert r.status_code == 200, r.text
         return r.json()
 
     def stats(self):
-        r = requests.get(f"{self.url}/sandbox/control/stats", timeout=30)
+        r = sandbox_control.get(f"{self.url}/sandbox/control/stats", timeout=30)
         assert r.status_code == 200, r.text
         return r.json()
 
     def reset_counters(self):
-        r = requests.post(f"{self.url}/sandbox/control/reset-counters", timeout=30)
+        r = sandbox_control.post(f"{self.url}/sandbox/control/reset-counters", timeout=30)
         assert r.status_code == 200, r.text
 
     def churn(self, size):
-        r = requests.post(f"{self.url}/sandbox/control/churn", params={"size": size}, timeout=60)
+        r = sandbox_control.post(
+            f"{self.url}/sandbox/control/churn", params={"size": size}, timeout=60
+        )
         assert r.status_code == 200, r.text
         return r.json()
 

@@ -13,7 +13,6 @@ import contextlib
 import logging
 
 import pytest
-import requests
 from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -29,6 +28,7 @@ from syncapp.models import Credential, StudioOptions, SWApexJob
 from syncapp.models.statuses import CycleStatus, Trigger
 from syncapp.salesforce import auth
 from tests import factories
+from tests import sandboxcontrol as sandbox_control
 
 pytestmark = [pytest.mark.real_clients, pytest.mark.integration]
 
@@ -51,7 +51,7 @@ def synced(live_server, settings, transactional_db, job_queue, caplog):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     auth.token_cache.clear()
     seed.seed(SIZES, 3, dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC))
-    requests.put(
+    sandbox_control.put(
         f"{live_server.url}/sandbox/control/faults", json={"auto_churn": False}, timeout=10
     ).raise_for_status()
     options = StudioOptions.load()

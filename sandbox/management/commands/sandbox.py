@@ -1,4 +1,4 @@
-"""`manage.py sandbox seed|churn|stats|faults|reset-counters|credentials`."""
+"""`manage.py sandbox seed|churn|stats|faults|reset-counters|credentials|control-token`."""
 
 import argparse
 import datetime as dt
@@ -93,6 +93,11 @@ class Command(BaseCommand):
         f.add_argument("--set", help="JSON object of changes, e.g. '{\"lock_row_rate\": 0.1}'")
         f.add_argument("--reset", action="store_true", help="Back to no faults.")
         sub.add_parser("credentials", help="Print what the product needs to connect.")
+        sub.add_parser(
+            "control-token",
+            help="Print the token for /sandbox/control/ (Authorization: Token <key>) of the "
+            "sandbox's control user (staff, sandbox settings only).",
+        )
 
     def handle(self, *args, action, **opts):
         getattr(self, "do_" + action.replace("-", "_"))(**opts)
@@ -135,6 +140,9 @@ class Command(BaseCommand):
             f"{parts['write']} s; seed {o['seed']}): {summary}"
         )
         self.do_credentials()
+
+    def do_control_token(self, **o):
+        self.stdout.write(control_views.control_token())
 
     def do_credentials(self, **o):
         cfg = runtime.load_settings()

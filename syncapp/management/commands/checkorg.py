@@ -26,7 +26,7 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help="Seconds to wait to connect and for each answer (default: "
-            "SALESFORCE_CONNECT_TIMEOUT to connect, at most 30 for an answer). No retries.",
+            "SALESFORCE_CHECK_TIMEOUT). No retries.",
         )
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
 
