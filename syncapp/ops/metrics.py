@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState
+from syncapp.models import AsyncJob, OrgStatus, StudioOptions, SWApexJob, SyncState
 from syncapp.models.statuses import ACTIVE_JOB_STATUSES, CycleStatus, JobStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -59,6 +59,12 @@ def _read():
         "sync_gap_minutes": StudioOptions._meta.get_field("sync_gap_minutes").default,
         "api_call_reserve": StudioOptions._meta.get_field("api_call_reserve").default,
     }
+    # The org's daily API usage as the last cycle or check saw it (never asked live).
+    usage = (
+        OrgStatus.objects.filter(pk=1)
+        .values("api_calls_used", "api_calls_limit", "api_usage_at")
+        .first()
+    )
     jobs = AsyncJob.objects.aggregate(
         youngest_heartbeat=Max("last_heartbeat"),
         **{str(s): Count("id", filter=Q(status=s)) for s in ACTIVE_JOB_STATUSES},
@@ -89,6 +95,7 @@ def _read():
         "now": now,
         "enabled": bool(enabled),
         "options": options,
+        "usage": usage or {},
         "jobs": jobs,
         "running": running,
         "last_completed_end": last_completed_end,
@@ -131,6 +138,19 @@ class SyncCollector(Collector):
             "Studio Options' Daily API call reserve: a cycle does not start below it.",
             value=f["options"]["api_call_reserve"],
         )
+        usage = f["usage"]
+        if usage.get("api_calls_used") is not None and usage.get("api_calls_limit") is not None:
+            yield GaugeMetricFamily(
+                "swstudio_salesforce_daily_api_calls_left",
+                "The org's daily API calls left, as the last cycle or check saw them.",
+                value=max(usage["api_calls_limit"] - usage["api_calls_used"], 0),
+            )
+            if usage.get("api_usage_at") is not None:
+                yield GaugeMetricFamily(
+                    "swstudio_salesforce_daily_api_usage_timestamp_seconds",
+                    "When the org's daily API usage was last seen (Unix time).",
+                    value=_timestamp(usage["api_usage_at"]),
+                )
         if f["last_completed_end"] is not None:
             yield GaugeMetricFamily(
                 "swstudio_last_completed_cycle_end_timestamp_seconds",

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sandbox import seed
 from syncapp.engine import control
 from syncapp.engine.cycle import start_cycle
-from syncapp.models import AsyncJob, StudioOptions, SWApexJob
+from syncapp.models import AsyncJob, OrgStatus, StudioOptions, SWApexJob
 from syncapp.models.statuses import CycleStatus, JobStatus, Trigger
 from syncapp.salesforce import auth
 from tests import sandboxcontrol as sandbox_control
@@ -113,6 +113,13 @@ def test_every_value_of_a_scrape_is_what_the_run_records_say(live):
     options = StudioOptions.load()
     assert m["swstudio_sync_gap_seconds"] == {labels(): options.sync_gap_minutes * 60}
     assert m["swstudio_salesforce_daily_api_call_reserve"] == {labels(): options.api_call_reserve}
+    # The org's daily calls left: the value the cycle kept (OrgStatus), never asked live.
+    org = OrgStatus.load()
+    assert org.api_calls_left is not None, "the cycle kept no API usage"
+    assert m["swstudio_salesforce_daily_api_calls_left"] == {labels(): org.api_calls_left}
+    assert m["swstudio_salesforce_daily_api_usage_timestamp_seconds"] == {
+        labels(): org.api_usage_at.timestamp()
+    }
     assert m["swstudio_last_cycle_info"] == {
         labels(cycle=cycle.name, status=cycle.status, trigger=cycle.trigger): 1.0
     }
@@ -177,10 +184,10 @@ def test_a_scrape_costs_the_same_queries_after_one_cycle_or_three(live, client):
         assert client.get("/metrics", **headers).status_code == 200
     assert SWApexJob.objects.count() == 3
     assert len(one.captured_queries) == len(three.captured_queries)
-    # The health check's query, then the collector's six (PostgreSQL adds its transaction
+    # The health check's query, then the collector's seven (PostgreSQL adds its transaction
     # and statement timeout around them).
     reads = [q["sql"] for q in three.captured_queries if q["sql"].startswith("SELECT")]
-    assert len(reads) == 7, reads
+    assert len(reads) == 8, reads
 
 
 def test_running_and_queued_jobs_and_the_running_steps_heartbeat(world, settings, client):
