@@ -137,12 +137,17 @@ def test_an_active_prospect_fetched_again_is_reset_to_not_processed(world):
 
     from syncapp.engine.steps.context import StepContext
     from syncapp.engine.steps.prospects import GetProspects
+    from syncapp.models import AsyncJob, SyncState
 
-    class Job:
-        step = "GetProspects"
-
+    job = AsyncJob.objects.create(
+        class_name="SWJobGetProspects",
+        job_type="Queueable",
+        status="Processing",
+        step="GetProspects",
+        generation=SyncState.load().generation,
+    )
     ctx = StepContext(
-        job=Job(),
+        job=job,
         cycle=type("C", (), {"full_sync": False})(),
         options=StudioOptions.load(),
         batch_size=100,

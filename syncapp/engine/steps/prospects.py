@@ -12,7 +12,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
-from django.db import transaction
 from django.utils import timezone
 
 from syncapp import bulk
@@ -293,7 +292,7 @@ class GetProspects(Step):
                 page = future.result() if future else sw.prospects(since, limit)
                 future = None
                 stored, count = since, 0
-                with transaction.atomic():
+                with ctx.fenced():
                     while True:
                         if page.has_more and page.next_since > stored:
                             future = ahead.submit(sw.prospects, page.next_since, limit)
@@ -413,7 +412,7 @@ class GetProspectPages(Step):
                     future = None
                     if page.has_more and page.next_since > since:
                         future = ahead.submit(sw.activities, page.next_since, limit)
-                    count = self.store_page(batch, page, since)
+                    count = self.store_page(ctx, batch, page, since)
                     batch.modified += count
                     total += count
                     stored = True
@@ -427,7 +426,7 @@ class GetProspectPages(Step):
         bulk.refresh_statistics(Activity, total)
         bulk.refresh_statistics(Prospect, total)
 
-    def store_page(self, batch, page, since):
+    def store_page(self, ctx, batch, page, since):
         """Parse and store one page with the cursor past it (one transaction); returns the
         activities stored."""
         parsed = []
@@ -437,7 +436,7 @@ class GetProspectPages(Step):
                 parsed.append(parse_activity(item))
             except BadRecord as exc:
                 batch.record_failure(f"Activity skipped: {exc}")
-        with transaction.atomic():
+        with ctx.fenced():
             ids = sorted({pid for pid, _ in parsed})
             prospects = dict(bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids))
             rows = []

@@ -17,7 +17,6 @@ of their own (steps/cleaning.py).
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from syncapp import bulk
@@ -75,7 +74,8 @@ class UpdateToSalesWings(Step):
             f"SELECT {soql_fields([*FIELDS, 'SystemModstamp'])} FROM {obj} "
             f"WHERE {where} ORDER BY SystemModstamp"
         )
-        start_noting(obj, since)
+        with ctx.fenced():
+            start_noting(obj, since)
         newest = since
         owners = {}
         # Read ahead: the org answers the next page while this one is compared (after a large
@@ -103,7 +103,7 @@ class UpdateToSalesWings(Step):
                         )
                 # Sent (or, on the very first run, taken as the baseline): remember them, then
                 # move the watermark, in one transaction.
-                with transaction.atomic():
+                with ctx.fenced():
                     # Every record read, the sync's own writes included: the Clean steps
                     # need not read them again (steps/cleaning.py).
                     note_candidates(obj, records)
@@ -125,7 +125,8 @@ class UpdateToSalesWings(Step):
         if baseline and newest is None:
             # Nothing matched yet: start watching from now (a little earlier, for clock skew).
             start = timezone.now() - dt.timedelta(minutes=5)
-            SyncCursor.put(cursor, sf_datetime(start))
+            with ctx.fenced():
+                SyncCursor.put(cursor, sf_datetime(start))
 
     def owner_emails(self, sf, owners, ids):
         missing = sorted(i for i in ids if i and i not in owners)
