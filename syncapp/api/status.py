@@ -27,6 +27,7 @@ def status_json(status: Status):
         "scheduledRunner": schedule_json(status.runner),
         "scheduledWatcher": schedule_json(status.watcher),
         "lastExecution": cycle_json(status.last_cycle),
+        "workerSilentSince": _iso(status.worker_silent_since),
     }
 
 

@@ -13,7 +13,8 @@ RUNNER_FUNC = "syncapp.engine.jobs.runner"
 
 
 def create_watcher(generation, now=None):
-    """`SalesWings Studio : Watcher`: fires 1 minute from now, then every hour."""
+    """`SalesWings Studio : Watcher`: fires 1 minute from now, then every
+    SWSTUDIO_WATCHER_INTERVAL_MINUTES (1 by default)."""
     now = now or timezone.now()
     ScheduledJob.objects.watcher().delete()
     return Schedule.objects.create(

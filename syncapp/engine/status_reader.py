@@ -15,9 +15,10 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from syncapp.engine import liveness
 from syncapp.models import AsyncJob, SWApexJob, SyncState
 from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduledJob, ScheduleStats
-from syncapp.models.statuses import ACTIVE_JOB_STATUSES
+from syncapp.models.statuses import ACTIVE_JOB_STATUSES, JobStatus
 
 MAX_JOBS_LISTED = 50
 
@@ -31,6 +32,7 @@ class QueuedJob:
     job_type: str
     status: str
     created_date: datetime.datetime | None
+    last_heartbeat: datetime.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -68,6 +70,8 @@ class Status:
     runner: PendingSchedule | None
     watcher: PendingSchedule | None
     last_cycle: LastCycle | None
+    # When a worker last answered, if none has for too long (`engine/liveness.py`).
+    worker_silent_since: datetime.datetime | None = None
 
 
 def read():
@@ -99,12 +103,14 @@ class _Statements:
         active = ", ".join(["%s"] * len(ACTIVE_JOB_STATUSES))
         self.statuses = [str(s) for s in ACTIVE_JOB_STATUSES]
         self.state_sql = (
-            f"SELECT {cols(SyncState, 'enabled')} FROM {table(SyncState)} "
+            f"SELECT {cols(SyncState, 'enabled', 'since')} FROM {table(SyncState)} "
             f"WHERE {cols(SyncState, 'id')} = 1"
         )
         self.jobs_sql = (
-            f"SELECT {cols(AsyncJob, 'id', 'class_name', 'job_type', 'status', 'created_date')} "
-            f"FROM {table(AsyncJob)} WHERE {cols(AsyncJob, 'status')} IN ({active}) "
+            "SELECT "
+            f"{cols(AsyncJob, 'id', 'class_name', 'job_type', 'status', 'created_date')}, "
+            f"{cols(AsyncJob, 'last_heartbeat')} FROM {table(AsyncJob)} "
+            f"WHERE {cols(AsyncJob, 'status')} IN ({active}) "
             f"ORDER BY {cols(AsyncJob, 'created_date')}, {cols(AsyncJob, 'id')} "
             f"LIMIT {MAX_JOBS_LISTED}"
         )
@@ -143,8 +149,12 @@ class _Statements:
             cursor.execute(self.state_sql)
             row = cursor.fetchone()
             enabled = bool(row[0]) if row else False
+            since = _datetime(row[1]) if row else None
             cursor.execute(self.jobs_sql, self.statuses)
-            jobs = [QueuedJob(*row[:4], _datetime(row[4])) for row in cursor.fetchall()]
+            jobs = [
+                QueuedJob(*row[:4], _datetime(row[4]), _datetime(row[5]))
+                for row in cursor.fetchall()
+            ]
             count = len(jobs)
             if count >= MAX_JOBS_LISTED:
                 cursor.execute(self.count_sql, self.statuses)
@@ -177,13 +187,24 @@ class _Statements:
                 note=note,
                 steps=json.loads(steps) if isinstance(steps, (str, bytes)) else steps,
             )
+        watcher = schedules.get(WATCHER_NAME)
+        silent = liveness.silent_since(
+            enabled=enabled,
+            heartbeats=[j.last_heartbeat for j in jobs if j.status == JobStatus.PROCESSING],
+            answers=[
+                since,
+                watcher and watcher.previous_fire_time,
+                cycle and (cycle.end_time or cycle.start_time),
+            ],
+        )
         return Status(
             enabled=enabled,
             queued_count=count,
             queued_jobs=jobs,
             runner=schedules.get(RUNNER_NAME),
-            watcher=schedules.get(WATCHER_NAME),
+            watcher=watcher,
             last_cycle=cycle,
+            worker_silent_since=silent,
         )
 
 

@@ -1,4 +1,6 @@
-"""`SalesWings Studio : Watcher`: hourly housekeeping and the sync's safety net."""
+"""`SalesWings Studio : Watcher`: housekeeping and the sync's safety net, every minute
+(SWSTUDIO_WATCHER_INTERVAL_MINUTES): a dead worker's step is found within the stale window plus
+a minute and the sync restarted, and the Notification Settings' thresholds are checked."""
 
 import logging
 from datetime import timedelta
@@ -10,7 +12,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from syncapp.engine import cycle as cycle_engine
-from syncapp.models import AsyncJob, NotificationSetting, StudioOptions, SWApexJob, SyncState
+from syncapp.models import (
+    AsyncJob,
+    NotificationSetting,
+    ScheduledJob,
+    StudioOptions,
+    SWApexJob,
+    SyncState,
+)
 from syncapp.models.statuses import CycleStatus, JobStatus, Trigger
 
 log = logging.getLogger(__name__)
@@ -26,7 +35,7 @@ def run_watcher(generation=None, now=None):
         "deleted": cleanup_history(StudioOptions.load().apex_jobs_threshold),
         "stale": fail_stale_jobs(now),
     }
-    report["started"] = restart_if_needed()
+    report["started"] = restart_if_needed(now)
     report["notified"] = send_notifications(now)
     return report
 
@@ -51,15 +60,26 @@ def cleanup_history(threshold):
 
 def fail_stale_jobs(now):
     """Fail jobs whose worker died (Processing, heartbeat stale) or that the broker lost
-    (Queued for too long), and close their cycles. Returns how many jobs were failed."""
+    (Queued for too long), and close their cycles. Returns how many jobs were failed.
+
+    A job Queued for the stale window while no job runs was lost too: this Watcher runs on a
+    worker, so workers take work, and nothing ahead of it holds them. (A broker may keep a
+    task a killed worker had taken: django-q2's ORM broker hides it for its `retry` period,
+    Redis loses it.)
+    """
     processing_cutoff = now - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER)
     queued_cutoff = now - timedelta(seconds=settings.SWSTUDIO_QUEUED_STALE_AFTER)
-    stale = Q(status=JobStatus.PROCESSING, last_heartbeat__lt=processing_cutoff) | Q(
-        status=JobStatus.QUEUED, created_date__lt=queued_cutoff
-    )
     failed = 0
     with transaction.atomic():
         SyncState.lock()
+        stale = Q(status=JobStatus.PROCESSING, last_heartbeat__lt=processing_cutoff) | Q(
+            status=JobStatus.QUEUED, created_date__lt=queued_cutoff
+        )
+        live = AsyncJob.objects.filter(
+            status=JobStatus.PROCESSING, last_heartbeat__gte=processing_cutoff
+        )
+        if not live.exists():
+            stale |= Q(status=JobStatus.QUEUED, created_date__lt=processing_cutoff)
         for job in AsyncJob.objects.active().filter(stale).select_for_update():
             if job.status == JobStatus.PROCESSING:
                 reason = (
@@ -90,14 +110,27 @@ def fail_stale_jobs(now):
     return failed
 
 
-def restart_if_needed():
+# A Runner that fired this recently may still be starting its cycle (its task waits for a
+# worker): no restart meanwhile. Past it, the task was lost (a killed worker had taken it).
+RUNNER_START_GRACE = timedelta(minutes=2)
+
+
+def restart_if_needed(now=None):
     """Start a cycle when none is in progress and no Runner is pending.
 
     The first time after the sync was turned on this is the sync's start (trigger Watcher);
-    later it means the sync failed to re-enqueue itself (trigger Restart).
+    later it means the sync failed to re-enqueue itself (trigger Restart): a cycle closed as
+    stale, a failed Enqueuer, a Runner whose task was lost.
     """
+    now = now or timezone.now()
     state = SyncState.load()
     first = not SWApexJob.objects.filter(generation=state.generation).exists()
+    if not first and (
+        ScheduledJob.objects.runner()
+        .filter(repeats=0, next_run__gt=now - RUNNER_START_GRACE)
+        .exists()
+    ):
+        return None
     cycle = cycle_engine.start_cycle(
         Trigger.WATCHER if first else Trigger.RESTART,
         generation=state.generation,

@@ -13,13 +13,13 @@ from syncapp.models.statuses import CycleStatus, JobStatus, StepStatus, Trigger
 pytestmark = pytest.mark.django_db
 
 
-def test_turn_on_creates_the_watcher_one_minute_out_then_hourly(admin_user):
+def test_turn_on_creates_the_watcher_one_minute_out_then_every_minute(admin_user):
     before = timezone.now()
     assert control.turn_on(admin_user) is True
 
     watcher = Schedule.objects.get(name=WATCHER_NAME)
     assert watcher.schedule_type == Schedule.MINUTES
-    assert watcher.minutes == 60
+    assert watcher.minutes == 1
     assert watcher.repeats == -1
     assert (
         before + timedelta(seconds=59) <= watcher.next_run <= timezone.now() + timedelta(seconds=61)

@@ -116,8 +116,10 @@ def test_a_step_frozen_past_the_stale_window_commits_nothing_once_resumed(
     assert "stopped responding" in job.extended_status
     old.refresh_from_db()
     assert old.status != CycleStatus.PROCESSING
-    assert "stopped responding" in old.note
-    assert "stopped responding" in " ".join(old.step(frozen_step)["errors"])
+    # Closed by the Watcher (its note names the stale job, or a queued one of the same cycle
+    # that no worker took meanwhile).
+    assert "stopped responding" in old.note or "never picked up" in old.note
+    assert old.step(frozen_step)["status"] == "Failed"
 
     # The newer cycle finishes; the change it fetched reaches the org, no Full Synchronization.
     world.job_queue.run_all()

@@ -130,6 +130,56 @@ def test_a_job_the_broker_lost_is_failed(sync_on, job_queue, settings):
     assert "never picked up" in lost.extended_status
 
 
+def test_a_queued_job_a_dead_worker_took_is_failed_once_nothing_runs_for_the_stale_window(
+    sync_on, job_queue, settings
+):
+    """A killed worker's broker may keep the task it had taken (the ORM broker hides it for
+    its `retry` period; Redis loses it): with nothing running, the Watcher (itself on a
+    worker) does not wait for SWSTUDIO_QUEUED_STALE_AFTER."""
+    cycle = start_cycle(Trigger.WATCHER)
+    job_queue.ids.clear()  # taken by the dead worker's cluster
+    waited = timezone.now() - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER - 5)
+    AsyncJob.objects.filter(step="Counting").update(created_date=waited)
+    assert run_watcher()["stale"] == 0  # within the stale window: a worker may yet take it
+    waited = timezone.now() - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER + 5)
+    AsyncJob.objects.filter(step="Counting").update(created_date=waited)
+    report = run_watcher()
+    assert report["stale"] == 1
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.FAILED and "never picked up" in cycle.note
+    assert SWApexJob.objects.newest().trigger == Trigger.RESTART
+    assert len(job_queue.ids) == 1
+
+
+def test_a_queued_job_waits_while_another_step_runs(sync_on, job_queue, settings):
+    start_cycle(Trigger.WATCHER)
+    waited = timezone.now() - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER + 5)
+    AsyncJob.objects.filter(step="Counting").update(created_date=waited)
+    AsyncJob.objects.create(
+        class_name="SWJobOther",
+        job_type="Queueable",
+        status=JobStatus.PROCESSING,
+        generation=sync_on.generation,
+        last_heartbeat=timezone.now(),
+    )
+    assert run_watcher()["stale"] == 0
+
+
+def test_no_restart_while_a_runner_that_just_fired_starts_its_cycle(sync_on, job_queue):
+    start_cycle(Trigger.WATCHER)
+    job_queue.run_all()
+    runner = scheduling.ScheduledJob.objects.runner().get()
+    now = timezone.now()
+    # Fired by django-q2 a moment ago (a one-off keeps its due time), its task not run yet.
+    runner.repeats, runner.next_run = 0, now - timedelta(seconds=30)
+    runner.save()
+    assert run_watcher(now=now)["started"] is None
+    # Its task was lost (a killed worker had taken it): the Watcher starts the cycle.
+    report = run_watcher(now=now + timedelta(minutes=2))
+    assert report["started"] == SWApexJob.objects.newest().name
+    assert SWApexJob.objects.newest().trigger == Trigger.RESTART
+
+
 def test_one_alert_per_outage_and_one_on_recovery(sync_on, admin_user):
     rule = NotificationSettingFactory(threshold_minutes=60, emails="ops@example.com")
     rule.users.add(admin_user)
