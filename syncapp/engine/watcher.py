@@ -140,42 +140,54 @@ def restart_if_needed(now=None):
 
 
 def send_notifications(now):
-    """One e-mail when a rule's threshold passes without a completed cycle, one on recovery."""
+    """One e-mail when a rule's threshold passes without a Completed cycle, one on recovery.
+
+    Only a Completed cycle counts (a Partially_Completed one left records behind). The clock
+    starts at the last Completed cycle's end, or when the sync was turned on if that is later
+    (the rule is about time the sync is on). Recovery is a Completed cycle that ended after
+    the alert: turning the sync on or restarting it is not one.
+    """
     state = SyncState.load()
     last_done = (
-        SWApexJob.objects.filter(
-            status__in=[CycleStatus.COMPLETED, CycleStatus.PARTIALLY_COMPLETED],
-            end_time__isnull=False,
-        )
+        SWApexJob.objects.filter(status=CycleStatus.COMPLETED, end_time__isnull=False)
         .order_by("-end_time")
         .values_list("end_time", flat=True)
         .first()
     )
-    # Before the first completed cycle, the clock starts when the sync was turned on.
     reference = max(filter(None, [last_done, state.since]), default=now)
+    if last_done is None:
+        since_text = f"the sync was turned on at {reference:%Y-%m-%d %H:%M %Z}"
+    elif reference == last_done:
+        since_text = f"{last_done:%Y-%m-%d %H:%M %Z}"
+    else:
+        since_text = (
+            f"{last_done:%Y-%m-%d %H:%M %Z} (the sync was last turned on at "
+            f"{reference:%Y-%m-%d %H:%M %Z})"
+        )
     sent = []
     for rule in NotificationSetting.objects.filter(active=True).prefetch_related("users"):
-        overdue = now - reference > timedelta(minutes=rule.threshold_minutes)
-        if overdue and rule.alerted_at is None:
+        if rule.alerted_at is not None:
+            if last_done is not None and last_done > rule.alerted_at:
+                _mail(
+                    rule,
+                    "SW Studio: synchronization recovered",
+                    f"The SalesWings sync completed a cycle at {last_done:%Y-%m-%d %H:%M %Z} "
+                    f"(rule “{rule.name}”).",
+                )
+                rule.alerted_at = None
+                rule.save(update_fields=["alerted_at"])
+                sent.append(("recovery", rule.pk))
+            continue
+        if now - reference > timedelta(minutes=rule.threshold_minutes):
             _mail(
                 rule,
                 f"SW Studio: no completed synchronization for {rule.threshold_minutes} minutes",
-                f"The SalesWings sync has not completed a cycle since {reference:%Y-%m-%d %H:%M %Z}"
-                f" (rule “{rule.name}”). Check the SW Studio Setup page and the SW Apex Jobs.",
+                f"No SalesWings sync cycle has Completed since {since_text} (rule "
+                f"“{rule.name}”). Check the SW Studio Setup page and the SW Apex Jobs.",
             )
             rule.alerted_at = now
             rule.save(update_fields=["alerted_at"])
             sent.append(("alert", rule.pk))
-        elif not overdue and rule.alerted_at is not None:
-            _mail(
-                rule,
-                "SW Studio: synchronization recovered",
-                f"The SalesWings sync completed a cycle at {reference:%Y-%m-%d %H:%M %Z} "
-                f"(rule “{rule.name}”).",
-            )
-            rule.alerted_at = None
-            rule.save(update_fields=["alerted_at"])
-            sent.append(("recovery", rule.pk))
     return sent
 
 

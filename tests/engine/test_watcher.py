@@ -218,3 +218,56 @@ def test_inactive_rules_send_nothing(sync_on):
     SyncState.objects.filter(pk=1).update(since=timezone.now() - timedelta(hours=5))
     assert send_notifications(timezone.now()) == []
     assert mail.outbox == []
+
+
+def test_partially_completed_cycles_do_not_hold_off_the_alert(sync_on):
+    rule = NotificationSettingFactory(threshold_minutes=30, emails="ops@example.com")
+    now = timezone.now()
+    SyncState.objects.filter(pk=1).update(since=now - timedelta(hours=5))
+    CycleFactory(status=CycleStatus.COMPLETED, end_time=now - timedelta(minutes=45))
+    CycleFactory(status=CycleStatus.PARTIALLY_COMPLETED, end_time=now - timedelta(minutes=1))
+    assert send_notifications(now) == [("alert", rule.pk)]
+    assert "has Completed since" in mail.outbox[0].body
+
+
+def test_recovered_only_after_a_completed_cycle_that_follows_the_alert(sync_on):
+    rule = NotificationSettingFactory(threshold_minutes=30, emails="ops@example.com")
+    now = timezone.now()
+    SyncState.objects.filter(pk=1).update(since=now - timedelta(hours=5))
+    assert send_notifications(now) == [("alert", rule.pk)]
+    # Within the threshold again, but only Partially_Completed (or Failed): still down.
+    CycleFactory(status=CycleStatus.PARTIALLY_COMPLETED, end_time=now + timedelta(minutes=1))
+    CycleFactory(status=CycleStatus.FAILED, end_time=now + timedelta(minutes=2))
+    assert send_notifications(now + timedelta(minutes=3)) == []
+    CycleFactory(status=CycleStatus.COMPLETED, end_time=now + timedelta(minutes=4))
+    assert send_notifications(now + timedelta(minutes=5)) == [("recovery", rule.pk)]
+    assert [m.subject for m in mail.outbox][-1] == "SW Studio: synchronization recovered"
+
+
+def test_turning_on_or_restarting_after_an_alert_is_not_a_recovery(sync_on, admin_user):
+    rule = NotificationSettingFactory(threshold_minutes=30, emails="ops@example.com")
+    now = timezone.now()
+    SyncState.objects.filter(pk=1).update(since=now - timedelta(hours=5))
+    CycleFactory(status=CycleStatus.COMPLETED, end_time=now - timedelta(hours=2))
+    assert send_notifications(now) == [("alert", rule.pk)]
+    control.restart(admin_user, force=True)
+    assert send_notifications(timezone.now()) == []
+    control.turn_off(admin_user)
+    control.turn_on(admin_user)
+    assert send_notifications(timezone.now()) == []
+    assert len(mail.outbox) == 1
+    rule.refresh_from_db()
+    assert rule.alerted_at is not None  # still down: one recovery e-mail once a cycle completes
+
+
+def test_rules_are_checked_by_the_watcher_every_minute(sync_on, job_queue):
+    """A 2-minute rule fires within a minute of its threshold, not at the next hour."""
+    from django.conf import settings
+
+    assert settings.SWSTUDIO_WATCHER_INTERVAL_MINUTES == 1
+    watcher = Schedule.objects.get(name="SalesWings Studio : Watcher")
+    assert (watcher.schedule_type, watcher.minutes) == (Schedule.MINUTES, 1)
+    rule = NotificationSettingFactory(threshold_minutes=2, emails="ops@example.com")
+    since = SyncState.load().since
+    assert run_watcher(now=since + timedelta(minutes=1, seconds=59))["notified"] == []
+    assert run_watcher(now=since + timedelta(minutes=3))["notified"] == [("alert", rule.pk)]
