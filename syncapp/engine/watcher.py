@@ -125,12 +125,14 @@ def restart_if_needed(now=None):
     now = now or timezone.now()
     state = SyncState.load()
     first = not SWApexJob.objects.filter(generation=state.generation).exists()
-    if not first and (
+    fired = (
         ScheduledJob.objects.runner()
         .filter(repeats=0, next_run__gt=now - RUNNER_START_GRACE)
-        .exists()
-    ):
-        return None
+        .values_list("next_run", flat=True)
+        .first()
+    )
+    if not first and fired and not SWApexJob.objects.filter(created_at__gte=fired).exists():
+        return None  # the Runner's cycle has not started yet
     cycle = cycle_engine.start_cycle(
         Trigger.WATCHER if first else Trigger.RESTART,
         generation=state.generation,

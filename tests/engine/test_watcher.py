@@ -170,6 +170,7 @@ def test_no_restart_while_a_runner_that_just_fired_starts_its_cycle(sync_on, job
     job_queue.run_all()
     runner = scheduling.ScheduledJob.objects.runner().get()
     now = timezone.now()
+    SWApexJob.objects.update(created_at=now - timedelta(minutes=10))  # the cycle before it
     # Fired by django-q2 a moment ago (a one-off keeps its due time), its task not run yet.
     runner.repeats, runner.next_run = 0, now - timedelta(seconds=30)
     runner.save()
