@@ -143,7 +143,7 @@ class ProspectQuerySet(models.QuerySet):
     def record_unreadable(self, message):
         """The backend's latest item of these prospects could not be read after the maximum
         attempts: shown as their last error (their sync status is left as it is)."""
-        return self.update(last_error=message[:2000])
+        return self.update(last_error=message.replace("\x00", "\ufffd")[:2000])
 
     def mark_cleaned(self, side):
         """No Lead (side "lead") or Contact holds these prospects' data where it should not."""
@@ -406,6 +406,9 @@ class MalformedItemQuerySet(models.QuerySet):
         """A malformed item read just after `since` (with the `span` - 1 items after it): kept
         to be asked for again. Noted again (the same place read again: a Full
         Synchronization), its attempts are not counted twice."""
+        # A NUL character (the very reason some items are malformed) cannot be stored in
+        # PostgreSQL's text.
+        backend_id, error = (v.replace("\x00", "\ufffd") for v in (backend_id, error))
         self.update_or_create(
             since=since,
             defaults={"span": span, "backend_id": backend_id, "seq": seq, "error": error[:2000]},
@@ -415,7 +418,7 @@ class MalformedItemQuerySet(models.QuerySet):
         """Asked for again and still malformed: one more attempt; given up at `max_attempts`.
         Returns whether it was given up."""
         item.attempts += 1
-        item.error = error[:2000]
+        item.error = error.replace("\x00", "\ufffd")[:2000]
         if item.attempts >= max_attempts:
             item.given_up_at = now
         item.save(update_fields=["attempts", "error", "given_up_at", "updated_at"])
