@@ -60,7 +60,7 @@ class StudioOptions(SingletonModel):
         default=100,
         validators=[MinValueValidator(1), MaxValueValidator(100_000)],
         help_text="How many SW Apex Job records (one per cycle) to keep. The Watcher deletes "
-        "the oldest ones beyond this number every hour.",
+        "the oldest ones beyond this number each time it runs (every minute).",
     )
     api_endpoint = models.CharField(
         "API Endpoint",
