@@ -254,10 +254,15 @@ if SWSTUDIO_MATCH_READ not in ("auto", "in", "scan"):
 # A running step writes a heartbeat this often; the Watcher fails a Processing job whose
 # heartbeat is older than SWSTUDIO_STALE_AFTER seconds (its worker died) and restarts the sync.
 SWSTUDIO_HEARTBEAT_SECONDS = env.int("SWSTUDIO_HEARTBEAT_SECONDS", default=10)
-SWSTUDIO_STALE_AFTER = env.int("SWSTUDIO_STALE_AFTER", default=180)
-# A job still Queued after this many seconds was lost by the broker.
+SWSTUDIO_STALE_AFTER = env.int("SWSTUDIO_STALE_AFTER", default=120)
+# A job still Queued after this many seconds was lost by the broker (sooner when nothing else
+# runs: see engine/watcher.py).
 SWSTUDIO_QUEUED_STALE_AFTER = env.int("SWSTUDIO_QUEUED_STALE_AFTER", default=900)
+# The Watcher fires hourly, as the product's. The liveness check beside it runs the Watcher's
+# safety-net duties every minute: a dead worker's step is found within the stale window plus a
+# minute, and the Notification Settings' thresholds are checked to the minute.
 SWSTUDIO_WATCHER_INTERVAL_MINUTES = env.int("SWSTUDIO_WATCHER_INTERVAL_MINUTES", default=60)
+SWSTUDIO_LIVENESS_INTERVAL_MINUTES = env.int("SWSTUDIO_LIVENESS_INTERVAL_MINUTES", default=1)
 
 # Secrets pasted on the Setup page are encrypted with a key derived from this (default:
 # SECRET_KEY). Changing it makes stored secrets unreadable: connect again.

@@ -5,14 +5,22 @@ Kept apart from the views so the page, its JSON progress feed and the index card
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from syncapp import roles
-from syncapp.models import StudioOptions, SWApexJob, SyncState
-from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduledJob
-from syncapp.models.statuses import FINAL_STEP_STATUSES, CycleStatus, StepStatus
+from syncapp.engine import liveness
+from syncapp.models import AsyncJob, StudioOptions, SWApexJob, SyncState
+from syncapp.models.schedules import (
+    LIVENESS_NAME,
+    RUNNER_NAME,
+    SW_STUDIO_SCHEDULE_PREFIX,
+    WATCHER_NAME,
+    ScheduledJob,
+)
+from syncapp.models.statuses import FINAL_STEP_STATUSES, CycleStatus, JobStatus, StepStatus
 
 HISTORY_SIZE = 25
 
@@ -60,9 +68,18 @@ def running_user_info(sync_state):
 
 
 def schedules():
-    """The Watcher and the Runner (pending or not), by name."""
-    found = {s.name: s for s in ScheduledJob.objects.sw_studio().with_stats()}
-    return {"watcher": found.get(WATCHER_NAME), "runner": found.get(RUNNER_NAME)}
+    """The Watcher and the Runner (pending or not), and the liveness check, by role."""
+    found = {
+        s.name: s
+        for s in ScheduledJob.objects.filter(
+            Q(name__startswith=SW_STUDIO_SCHEDULE_PREFIX) | Q(name=LIVENESS_NAME)
+        ).with_stats()
+    }
+    return {
+        "watcher": found.get(WATCHER_NAME),
+        "runner": found.get(RUNNER_NAME),
+        "liveness": found.get(LIVENESS_NAME),
+    }
 
 
 def schedule_json(schedule):
@@ -168,24 +185,46 @@ class Snapshot:
     cycles: list
     in_progress: SWApexJob | None
     last_execution: SWApexJob | None
+    # When a worker last answered, if none has for too long (engine/liveness.py).
+    silent_since: object = None
 
     @classmethod
     def take(cls):
         cycles = history()
         in_progress = next((c for c in cycles if c.is_in_progress), None)
         last = next((c for c in cycles if not c.is_in_progress), None)
+        sync_state, found = state(), schedules()
+        heartbeats = []
+        if in_progress is not None:
+            heartbeats = AsyncJob.objects.filter(status=JobStatus.PROCESSING).values_list(
+                "last_heartbeat", flat=True
+            )
+        watcher, check = found["watcher"], found["liveness"]
+        newest = cycles[0] if cycles else None
+        silent = liveness.silent_since(
+            enabled=sync_state.enabled,
+            heartbeats=list(heartbeats),
+            answers=[
+                sync_state.since,
+                watcher and watcher.previous_fire_time,
+                check and check.previous_fire_time,
+                newest and (newest.end_time or newest.start_time),
+            ],
+        )
         return cls(
-            state=state(),
-            schedules=schedules(),
+            state=sync_state,
+            schedules=found,
             cycles=cycles,
             in_progress=in_progress,
             last_execution=last,
+            silent_since=silent,
         )
 
     def as_json(self):
         return {
             "syncEnabled": self.state.enabled,
             "inProgress": progress_json(self.in_progress),
+            "workerSilent": liveness.describe(self.silent_since) if self.silent_since else None,
             "lastExecution": last_execution_json(self.last_execution),
             "watcher": schedule_json(self.schedules["watcher"]),
             "runner": schedule_json(self.schedules["runner"]),

@@ -1,10 +1,12 @@
 """The local mirror of SalesWings data: machine-written by the workflow steps, read-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 
 from syncapp.admin.base import ReadOnlyAdmin
-from syncapp.models import Activity, Prospect, ScoreDefinition, TagDefinition
+from syncapp.models import Activity, MalformedItem, Prospect, ScoreDefinition, TagDefinition
+
+UNREADABLE_LISTED = 20
 
 
 @admin.register(TagDefinition)
@@ -35,6 +37,21 @@ class ProspectAdmin(ReadOnlyAdmin):
     list_filter = ["sync_status", "lifecycle"]
     search_fields = ["=backend_id", "email_key"]
     show_full_result_count = False
+
+    def changelist_view(self, request, extra_context=None):
+        # Backend items GetProspects could not read after the maximum attempts: their change
+        # is not in the mirror (a prospect stored earlier shows the message as its last error).
+        given_up = list(MalformedItem.objects.given_up()[: UNREADABLE_LISTED + 1])
+        for item in given_up[:UNREADABLE_LISTED]:
+            messages.warning(
+                request,
+                f"Failed: the backend's item of prospect {item.backend_id or '(no id)'} "
+                f"(after seq {item.since}) could not be read after {item.attempts} attempts: "
+                f"{item.error}",
+            )
+        if len(given_up) > UNREADABLE_LISTED:
+            messages.warning(request, "More backend items could not be read than listed here.")
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Activity)

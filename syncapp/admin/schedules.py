@@ -13,7 +13,7 @@ from django_q.models import Schedule
 
 from syncapp.admin.base import ReadOnlyAdmin, ViewFilter, badge
 from syncapp.models import ScheduledJob
-from syncapp.models.schedules import SW_STUDIO_SCHEDULE_PREFIX
+from syncapp.models.schedules import LIVENESS_NAME, SW_STUDIO_SCHEDULE_PREFIX
 
 
 class ScheduledJobViewFilter(ViewFilter):
@@ -98,10 +98,11 @@ class OtherScheduleForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data.get("name") or ""
-        if name.startswith(SW_STUDIO_SCHEDULE_PREFIX):
+        if name.startswith(SW_STUDIO_SCHEDULE_PREFIX) or name == LIVENESS_NAME:
             raise forms.ValidationError(
-                f"Names starting with “{SW_STUDIO_SCHEDULE_PREFIX}” belong to the sync's own "
-                "schedules, which only the switch on the Setup page creates."
+                f"Names starting with “{SW_STUDIO_SCHEDULE_PREFIX}”, and “{LIVENESS_NAME}”, "
+                "belong to the sync's own schedules, which only the switch on the Setup page "
+                "creates."
             )
         return name
 
@@ -112,7 +113,12 @@ class OtherScheduleAdmin(ScheduleAdmin):
     form = OtherScheduleForm
 
     def get_queryset(self, request):
-        return super().get_queryset(request).exclude(name__startswith=SW_STUDIO_SCHEDULE_PREFIX)
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(name__startswith=SW_STUDIO_SCHEDULE_PREFIX)
+            .exclude(name=LIVENESS_NAME)
+        )
 
 
 admin.site.unregister(Schedule)

@@ -128,6 +128,12 @@ class SyncStatusSerializer(serializers.Serializer):
         ScheduledJobSerializer, help_text="`SalesWings Studio : Watcher`; `{}` when off."
     )
     lastExecution = EmptyOr(CycleSerializer, help_text="The newest SW Apex Job; `{}` if none.")
+    workerSilentSince = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a worker last answered, if none has for too long (the running step's "
+        "heartbeat is stale, or nothing runs and the Watcher has not run); `null` while "
+        "workers answer or the sync is off.",
+    )
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -29,6 +29,7 @@ def status_json(status: Status, *, redacted=False):
         "scheduledRunner": schedule_json(status.runner),
         "scheduledWatcher": schedule_json(status.watcher),
         "lastExecution": cycle_json(status.last_cycle, redacted=redacted),
+        "workerSilentSince": _iso(status.worker_silent_since),
     }
 
 

@@ -232,14 +232,18 @@ def _save_progress(ctx):
             ctx.cancelled.set()
             return
         cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
-        cycle.record_progress(ctx.job.step, {k: e[k] for k in e})
-        cycle.save(update_fields=["steps"])
-        AsyncJob.objects.filter(pk=ctx.job.pk, status=JobStatus.PROCESSING).update(
+        live = AsyncJob.objects.filter(pk=ctx.job.pk, status=JobStatus.PROCESSING).update(
             total_batches=e["batches_total"],
             batches_processed=e["batches_total"],
             number_of_errors=e["batches_failed"] + e["failed"],
             last_heartbeat=now,
         )
+        if not live:
+            # Ended elsewhere (the Watcher failed it): its entry keeps the reason it was given.
+            ctx.cancelled.set()
+            return
+        cycle.record_progress(ctx.job.step, {k: e[k] for k in e})
+        cycle.save(update_fields=["steps"])
 
 
 def finish_step(job_id, ctx):
@@ -300,6 +304,11 @@ def close_cycle(ctx):
         if not state.enabled or state.generation != ctx.job.generation:
             raise Cancelled()
         cycle = SWApexJob.objects.select_for_update().get(pk=ctx.cycle.pk)
+        job = AsyncJob.objects.select_for_update().get(pk=ctx.job.pk)
+        if job.status != JobStatus.PROCESSING:
+            # Failed by the Watcher while it was frozen: that closed the cycle, and a newer
+            # one (with its own Runner) may be running.
+            raise Cancelled()
         e = ctx.entry
         cycle.finish_step(ctx.job.step, {k: e[k] for k in e}, StepStatus.COMPLETED, now)
         cycle.close(now)
@@ -307,7 +316,6 @@ def close_cycle(ctx):
         # The Enqueuer's own job ends with its cycle, in this transaction: otherwise the cycle
         # would read Completed while its last job still read Processing, and the next Runner
         # could start a cycle in between. finish_step then finds the job closed and leaves it.
-        job = AsyncJob.objects.select_for_update().get(pk=ctx.job.pk)
         job.mark_finished(
             failed=False,
             batches_total=e["batches_total"],

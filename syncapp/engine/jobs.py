@@ -3,13 +3,18 @@ twice: it checks the sync generation and the job's status before doing anything.
 
 from syncapp.engine import cycle as cycle_engine
 from syncapp.engine import watcher as watcher_engine
-from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduleStats
+from syncapp.models.schedules import LIVENESS_NAME, RUNNER_NAME, WATCHER_NAME, ScheduleStats
 from syncapp.models.statuses import Trigger
 
 
 def watcher(generation=None, **_):
     ScheduleStats.record_firing(WATCHER_NAME)
     return watcher_engine.run_watcher(generation=generation)
+
+
+def liveness(generation=None, **_):
+    ScheduleStats.record_firing(LIVENESS_NAME)
+    return watcher_engine.run_liveness(generation=generation)
 
 
 def runner(generation=None, **_):

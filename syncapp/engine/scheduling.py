@@ -1,4 +1,5 @@
-"""The two django-q2 schedules of the sync. Only the control plane creates or removes them."""
+"""The django-q2 schedules of the sync: the product's Watcher and Runner, and the liveness
+check beside the Watcher. Only the control plane creates or removes them."""
 
 from datetime import timedelta
 
@@ -6,16 +7,34 @@ from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
-from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduledJob  # noqa: F401
+from syncapp.models.schedules import (  # noqa: F401
+    LIVENESS_NAME,
+    RUNNER_NAME,
+    WATCHER_NAME,
+    ScheduledJob,
+)
 
 WATCHER_FUNC = "syncapp.engine.jobs.watcher"
+LIVENESS_FUNC = "syncapp.engine.jobs.liveness"
 RUNNER_FUNC = "syncapp.engine.jobs.runner"
 
 
 def create_watcher(generation, now=None):
-    """`SalesWings Studio : Watcher`: fires 1 minute from now, then every hour."""
+    """`SalesWings Studio : Watcher`: fires 1 minute from now, then every
+    SWSTUDIO_WATCHER_INTERVAL_MINUTES (60, as the product's). Beside it the liveness check,
+    every SWSTUDIO_LIVENESS_INTERVAL_MINUTES (1), from a minute after the Watcher's first run
+    (which starts the first cycle). Returns the Watcher."""
     now = now or timezone.now()
-    ScheduledJob.objects.watcher().delete()
+    ScheduledJob.objects.filter(name__in=[WATCHER_NAME, LIVENESS_NAME]).delete()
+    Schedule.objects.create(
+        name=LIVENESS_NAME,
+        func=LIVENESS_FUNC,
+        kwargs=repr({"generation": generation}),
+        schedule_type=Schedule.MINUTES,
+        minutes=settings.SWSTUDIO_LIVENESS_INTERVAL_MINUTES,
+        repeats=-1,
+        next_run=now + timedelta(minutes=2),
+    )
     return Schedule.objects.create(
         name=WATCHER_NAME,
         func=WATCHER_FUNC,
@@ -44,7 +63,8 @@ def schedule_runner(generation, gap_minutes, now=None):
 
 
 def delete_all():
-    return ScheduledJob.objects.filter(name__in=[WATCHER_NAME, RUNNER_NAME]).delete()[0]
+    names = [WATCHER_NAME, RUNNER_NAME, LIVENESS_NAME]
+    return ScheduledJob.objects.filter(name__in=names).delete()[0]
 
 
 def runner_pending():

@@ -15,9 +15,16 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from syncapp.engine import liveness
 from syncapp.models import AsyncJob, SWApexJob, SyncState
-from syncapp.models.schedules import RUNNER_NAME, WATCHER_NAME, ScheduledJob, ScheduleStats
-from syncapp.models.statuses import ACTIVE_JOB_STATUSES
+from syncapp.models.schedules import (
+    LIVENESS_NAME,
+    RUNNER_NAME,
+    WATCHER_NAME,
+    ScheduledJob,
+    ScheduleStats,
+)
+from syncapp.models.statuses import ACTIVE_JOB_STATUSES, JobStatus
 
 MAX_JOBS_LISTED = 50
 
@@ -31,6 +38,7 @@ class QueuedJob:
     job_type: str
     status: str
     created_date: datetime.datetime | None
+    last_heartbeat: datetime.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -70,6 +78,8 @@ class Status:
     runner: PendingSchedule | None
     watcher: PendingSchedule | None
     last_cycle: LastCycle | None
+    # When a worker last answered, if none has for too long (`engine/liveness.py`).
+    worker_silent_since: datetime.datetime | None = None
 
 
 def read():
@@ -101,12 +111,14 @@ class _Statements:
         active = ", ".join(["%s"] * len(ACTIVE_JOB_STATUSES))
         self.statuses = [str(s) for s in ACTIVE_JOB_STATUSES]
         self.state_sql = (
-            f"SELECT {cols(SyncState, 'enabled')} FROM {table(SyncState)} "
+            f"SELECT {cols(SyncState, 'enabled', 'since')} FROM {table(SyncState)} "
             f"WHERE {cols(SyncState, 'id')} = 1"
         )
         self.jobs_sql = (
-            f"SELECT {cols(AsyncJob, 'id', 'class_name', 'job_type', 'status', 'created_date')} "
-            f"FROM {table(AsyncJob)} WHERE {cols(AsyncJob, 'status')} IN ({active}) "
+            "SELECT "
+            f"{cols(AsyncJob, 'id', 'class_name', 'job_type', 'status', 'created_date')}, "
+            f"{cols(AsyncJob, 'last_heartbeat')} FROM {table(AsyncJob)} "
+            f"WHERE {cols(AsyncJob, 'status')} IN ({active}) "
             f"ORDER BY {cols(AsyncJob, 'created_date')}, {cols(AsyncJob, 'id')} "
             f"LIMIT {MAX_JOBS_LISTED}"
         )
@@ -120,7 +132,7 @@ class _Statements:
             f"{stats}.{cols(ScheduleStats, 'previous_fire_time')} "
             f"FROM {sched} LEFT OUTER JOIN {stats} "
             f"ON {stats}.{cols(ScheduleStats, 'schedule')} = {sched}.{q('id')} "
-            f"WHERE {sched}.{q('name')} IN (%s, %s) AND {sched}.{q('repeats')} <> 0 "
+            f"WHERE {sched}.{q('name')} IN (%s, %s, %s) AND {sched}.{q('repeats')} <> 0 "
             f"ORDER BY {sched}.{q('next_run')}"
         )
         self.cycle_sql = (
@@ -147,13 +159,17 @@ class _Statements:
             cursor.execute(self.state_sql)
             row = cursor.fetchone()
             enabled = bool(row[0]) if row else False
+            since = _datetime(row[1]) if row else None
             cursor.execute(self.jobs_sql, self.statuses)
-            jobs = [QueuedJob(*row[:4], _datetime(row[4])) for row in cursor.fetchall()]
+            jobs = [
+                QueuedJob(*row[:4], _datetime(row[4]), _datetime(row[5]))
+                for row in cursor.fetchall()
+            ]
             count = len(jobs)
             if count >= MAX_JOBS_LISTED:
                 cursor.execute(self.count_sql, self.statuses)
                 count = cursor.fetchone()[0]
-            cursor.execute(self.schedules_sql, [WATCHER_NAME, RUNNER_NAME])
+            cursor.execute(self.schedules_sql, [WATCHER_NAME, RUNNER_NAME, LIVENESS_NAME])
             schedules = {
                 name: PendingSchedule(
                     id=pk,
@@ -183,13 +199,25 @@ class _Statements:
                 aborted_at=_datetime(aborted[0]),
                 aborted_by=aborted[1],
             )
+        watcher, check = schedules.get(WATCHER_NAME), schedules.get(LIVENESS_NAME)
+        silent = liveness.silent_since(
+            enabled=enabled,
+            heartbeats=[j.last_heartbeat for j in jobs if j.status == JobStatus.PROCESSING],
+            answers=[
+                since,
+                watcher and watcher.previous_fire_time,
+                check and check.previous_fire_time,
+                cycle and (cycle.end_time or cycle.start_time),
+            ],
+        )
         return Status(
             enabled=enabled,
             queued_count=count,
             queued_jobs=jobs,
             runner=schedules.get(RUNNER_NAME),
-            watcher=schedules.get(WATCHER_NAME),
+            watcher=watcher,
             last_cycle=cycle,
+            worker_silent_since=silent,
         )
 
 

@@ -140,6 +140,11 @@ class ProspectQuerySet(models.QuerySet):
             **{f"{side}_pending": True, f"{side}_sync_attempts": 0},
         )
 
+    def record_unreadable(self, message):
+        """The backend's latest item of these prospects could not be read after the maximum
+        attempts: shown as their last error (their sync status is left as it is)."""
+        return self.update(last_error=message.replace("\x00", "\ufffd")[:2000])
+
     def mark_cleaned(self, side):
         """No Lead (side "lead") or Contact holds these prospects' data where it should not."""
         return self.update(**{f"{side}_clean_pending": False})
@@ -387,6 +392,70 @@ class SyncCursor(models.Model):
     @classmethod
     def put(cls, name, value):
         cls.objects.update_or_create(name=name, defaults={"value": str(value)})
+
+
+class MalformedItemQuerySet(models.QuerySet):
+    def pending(self):
+        """To ask the backend for again."""
+        return self.filter(given_up_at__isnull=True)
+
+    def given_up(self):
+        return self.filter(given_up_at__isnull=False)
+
+    # --- state changes ---------------------------------------------------------------------
+
+    def note(self, since, span, backend_id, seq, error):
+        """A malformed item read just after `since` (with the `span` - 1 items after it): kept
+        to be asked for again. Noted again (the same place read again: a Full
+        Synchronization), its attempts are not counted twice."""
+        # A NUL character (the very reason some items are malformed) cannot be stored in
+        # PostgreSQL's text.
+        backend_id, error = (v.replace("\x00", "\ufffd") for v in (backend_id, error))
+        self.update_or_create(
+            since=since,
+            defaults={"span": span, "backend_id": backend_id, "seq": seq, "error": error[:2000]},
+        )
+
+    def retried(self, item, error, max_attempts, now):
+        """Asked for again and still malformed: one more attempt; given up at `max_attempts`.
+        Returns whether it was given up."""
+        item.attempts += 1
+        item.error = error.replace("\x00", "\ufffd")[:2000]
+        if item.attempts >= max_attempts:
+            item.given_up_at = now
+        item.save(update_fields=["attempts", "error", "given_up_at", "updated_at"])
+        return item.given_up_at is not None
+
+
+class MalformedItem(models.Model):
+    """A backend prospect item that could not be read (or only partly: a score that is not a
+    number, tags that are not a list...), and where it was: asked for again on later cycles
+    (`/prospects?since=<since>&limit=<span>`) until it reads, or given up after the maximum
+    sync attempts (then listed on the Prospects admin). The cursor moves past it meanwhile, so
+    the rest of the backend is not held up."""
+
+    since = models.PositiveBigIntegerField(
+        unique=True, help_text="The item is the first one after this sequence number."
+    )
+    span = models.PositiveSmallIntegerField(
+        default=1, help_text="How many items to read from there (malformed ones in a row)."
+    )
+    backend_id = models.CharField("SalesWings id", max_length=80, blank=True)
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    given_up_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MalformedItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "malformed backend item"
+        ordering = ["since"]
+
+    def __str__(self):
+        return f"{self.backend_id or '?'} after seq {self.since}"
 
 
 class RecordSnapshot(models.Model):

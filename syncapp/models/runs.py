@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from syncapp.models.state import SyncState
 from syncapp.models.statuses import (
     ACTIVE_JOB_STATUSES,
     CycleStatus,
@@ -223,6 +225,23 @@ class AsyncJobQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(status__in=ACTIVE_JOB_STATUSES)
+
+    def lock_live(self, job_id):
+        """Whether job `job_id` is still the live one (Processing, in the current generation
+        of a sync that is on), its row locked until the surrounding transaction ends.
+
+        A step's commits take it first (`StepContext.fenced`): whoever ends the job (the
+        Watcher, turning off, restarting) changes its row, so either the commit lands before
+        that or it sees the job ended and writes nothing. One indexed read.
+        """
+        current = SyncState.objects.filter(pk=1, enabled=True, generation=OuterRef("generation"))
+        live = (
+            self.select_for_update(of=("self",))
+            .filter(pk=job_id, status=JobStatus.PROCESSING)
+            .filter(Exists(current))
+            .values_list("pk", flat=True)
+        )
+        return bool(list(live))
 
 
 class AsyncJob(models.Model):

@@ -7,6 +7,10 @@ from django_q.models import Schedule
 WATCHER_NAME = "SalesWings Studio : Watcher"
 RUNNER_NAME = "SalesWings Studio : Runner"
 SW_STUDIO_SCHEDULE_PREFIX = "SalesWings Studio"
+# The minute-by-minute liveness check (a dead worker's step found in minutes, not at the
+# hourly Watcher). Plumbing of this service, not one of the product's two slots: its name
+# keeps it out of the "SW Studio" Scheduled Jobs view.
+LIVENESS_NAME = "SW Studio liveness check"
 
 
 class ScheduledJobQuerySet(models.QuerySet):
@@ -18,6 +22,9 @@ class ScheduledJobQuerySet(models.QuerySet):
 
     def runner(self):
         return self.filter(name=RUNNER_NAME)
+
+    def liveness(self):
+        return self.filter(name=LIVENESS_NAME)
 
     def pending(self):
         return self.exclude(repeats=0)

@@ -2,14 +2,18 @@
 
 Every call has connect/read timeouts and is retried on 5xx, 429 (honouring Retry-After),
 timeouts and connection errors with exponential backoff and jitter, a bounded number of
-times. Answers are checked against the contract's shapes; anything else is a BadResponse.
+times; each such failure is counted in `transient` by code (`SalesWings HTTP_503`,
+`SalesWings HTTP_429`, `SalesWings NETWORK`), for the step's run record. Answers are checked
+against the contract's shapes; anything else is a BadResponse.
 The items of a /prospects or /activities page are the exception: one malformed item must not
 block the page (the steps count it as a failed record), so only the page's envelope is checked.
 The token travels only in the Authorization header: it is not in any message, log or repr.
 """
 
 import logging
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import requests
@@ -66,6 +70,10 @@ class SalesWingsClient:
         self.base_url = config.base_url.rstrip("/")
         self.session = session or requests.Session()
         self.calls = 0
+        # Transient failures met (each retried, or the last before giving up), by code: the
+        # run record counts them as it counts Salesforce's. A read-ahead thread calls too.
+        self.transient = Counter()
+        self._transient_lock = threading.Lock()
         self._sleep = sleep
 
     def __repr__(self):
@@ -95,6 +103,7 @@ class SalesWingsClient:
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 error = TransientError(f"{what}: {type(exc).__name__}")
+                self._count_transient("SalesWings NETWORK")
             else:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -110,6 +119,7 @@ class SalesWingsClient:
                 if status >= 500 or status == 429:
                     error = TransientError(text, status=status, code=code)
                     retry_after = self._retry_after(response)
+                    self._count_transient(f"SalesWings HTTP_{status}")
                 else:
                     raise RequestError(text, status=status, code=code)
             if attempt >= attempts:
@@ -126,6 +136,10 @@ class SalesWingsClient:
             log.warning("%s (attempt %d of %d); retrying in %.1fs", error, attempt, attempts, delay)
             self._sleep(delay)
         raise AssertionError("unreachable")
+
+    def _count_transient(self, code):
+        with self._transient_lock:
+            self.transient[code] += 1
 
     @staticmethod
     def _decode(response, what):

@@ -44,6 +44,35 @@ def test_progress_follows_a_cycle_step_by_step(admin_client_sw, admin_user, job_
     assert data["runner"]["nextFireTimeDisplay"]
 
 
+def test_a_cycle_whose_worker_died_is_shown_as_not_progressing(
+    admin_client_sw, admin_user, job_queue
+):
+    from syncapp.models import AsyncJob
+    from syncapp.models.statuses import JobStatus
+
+    control.turn_on(admin_user)
+    start_cycle(Trigger.WATCHER)
+    job = AsyncJob.objects.get(status=JobStatus.QUEUED)
+    AsyncJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.PROCESSING, last_heartbeat=timezone.now()
+    )
+    data = admin_client_sw.get(reverse(PROGRESS)).json()
+    assert data["workerSilent"] is None
+    page = admin_client_sw.get(reverse(PAGE)).content.decode()
+    assert ">In progress</span>" in page and "No worker has answered" not in page
+
+    # Its worker was killed: the heartbeat stops.
+    beat = timezone.now() - timedelta(minutes=2)
+    AsyncJob.objects.filter(pk=job.pk).update(last_heartbeat=beat)
+    data = admin_client_sw.get(reverse(PROGRESS)).json()
+    shown = f"{timezone.localtime(beat):%Y-%m-%d %H:%M:%S}"
+    assert data["workerSilent"].startswith(f"No worker has answered since {shown}")
+    assert data["inProgress"] is not None  # the run record still reads Processing
+    page = admin_client_sw.get(reverse(PAGE)).content.decode()
+    assert f"No worker has answered since {shown}" in page
+    assert ">Not progressing</span>" in page
+
+
 def test_the_progress_feed_is_for_viewers_only(viewer_client, outsider_client):
     assert viewer_client.get(reverse(PROGRESS)).status_code == 200
     assert outsider_client.get(reverse(PROGRESS)).status_code == 403

@@ -30,6 +30,7 @@ def test_nothing_yet_is_empty_objects(viewer_client):
         "scheduledRunner": {},
         "scheduledWatcher": {},
         "lastExecution": {},
+        "workerSilentSince": None,
     }
 
 

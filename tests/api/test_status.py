@@ -26,6 +26,7 @@ def test_status_is_empty_objects_when_nothing_exists():
         "scheduledRunner": {},
         "scheduledWatcher": {},
         "lastExecution": {},
+        "workerSilentSince": None,
     }
 
 
@@ -146,3 +147,46 @@ def test_a_full_status_has_the_documented_keys_in_the_documented_order(admin_use
     documented["scheduledRunner"] = documented["scheduledWatcher"]  # `{}` in the example
     status["scheduledRunner"] = status["scheduledWatcher"]
     assert _keys(status) == _keys(documented)
+
+
+def test_a_stale_heartbeat_of_the_running_step_says_no_worker_answers(admin_user, job_queue):
+    from datetime import timedelta
+
+    from syncapp.models.statuses import JobStatus
+
+    control.turn_on(admin_user)
+    start_cycle(Trigger.WATCHER)
+    job = AsyncJob.objects.get(status=JobStatus.QUEUED)
+    beat = timezone.now() - timedelta(seconds=29)
+    AsyncJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING, last_heartbeat=beat)
+    assert sync_status()["workerSilentSince"] is None  # within three heartbeats
+    beat = timezone.now() - timedelta(seconds=31)
+    AsyncJob.objects.filter(pk=job.pk).update(last_heartbeat=beat)
+    status = sync_status()
+    assert status["workerSilentSince"] == beat.isoformat()
+    assert status["lastExecution"]["status"] == CycleStatus.QUEUED  # the record is unchanged
+
+
+def test_no_watcher_run_for_its_period_says_no_worker_answers(admin_user, job_queue):
+    from datetime import timedelta
+
+    from syncapp.models import SyncState
+    from syncapp.models.schedules import ScheduledJob, ScheduleStats
+
+    control.turn_on(admin_user)
+    start_cycle(Trigger.WATCHER)
+    job_queue.run_all()  # a finished cycle; nothing runs now
+    long_ago = timezone.now() - timedelta(minutes=10)
+    SyncState.objects.filter(pk=1).update(since=long_ago)
+    SWApexJob.objects.update(start_time=long_ago, end_time=long_ago)
+    stats = ScheduleStats.objects.create(
+        schedule=ScheduledJob.objects.get(name=WATCHER_NAME),
+        times_triggered=5,
+        previous_fire_time=timezone.now() - timedelta(seconds=100),
+    )
+    assert sync_status()["workerSilentSince"] is None  # a minute's period plus 90 s
+    stats.previous_fire_time = timezone.now() - timedelta(seconds=200)
+    stats.save()
+    assert sync_status()["workerSilentSince"] == stats.previous_fire_time.isoformat()
+    control.turn_off(admin_user)
+    assert sync_status()["workerSilentSince"] is None  # off: nobody is expected to answer

@@ -34,7 +34,10 @@ def test_turn_on_twice_changes_nothing(admin_user, viewer_user):
     assert control.turn_on(viewer_user) is False
     state = SyncState.load()
     assert state.generation == 1 and state.running_user == admin_user
-    assert list(Schedule.objects.values_list("pk", flat=True)) == [watcher_id]
+    assert list(Schedule.objects.filter(name=WATCHER_NAME).values_list("pk", flat=True)) == [
+        watcher_id
+    ]
+    assert Schedule.objects.count() == 2  # the Watcher and the liveness check beside it
 
 
 def test_turn_off_removes_schedules_and_aborts_jobs(admin_user, job_queue):

@@ -13,6 +13,22 @@ def test_a_5xx_is_retried(sw, backend):
     assert len(backend.calls("GET", "/tags")) == 3
 
 
+def test_transient_failures_are_counted_by_code(sw_settings, backend, db):
+    sw_settings.SALESWINGS_RETRY_BASE_DELAY = 0
+    sw_settings.SALESWINGS_RETRY_MAX_DELAY = 0
+    client = get_client(sleep=lambda _: None)
+    backend.script("GET", "/tags", 503, {"error": {"code": "unavailable", "message": "x"}}, times=2)
+    backend.script("GET", "/scores", 429, {"error": {"code": "rate_limited", "message": "x"}})
+    client.tags()
+    client.scores()
+    assert client.transient == {"SalesWings HTTP_503": 2, "SalesWings HTTP_429": 1}
+    sw_settings.SALESWINGS_API_URL = "http://127.0.0.1:9/api/v1"
+    unreachable = get_client(sleep=lambda _: None)
+    with pytest.raises(TransientError):
+        unreachable.tags()
+    assert unreachable.transient == {"SalesWings NETWORK": sw_settings.SALESWINGS_RETRY_ATTEMPTS}
+
+
 def test_retries_are_bounded(sw, backend, sw_settings):
     backend.script(
         "GET", "/tags", 500, {"error": {"code": "server_error", "message": "x"}}, times=9

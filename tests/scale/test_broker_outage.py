@@ -10,6 +10,7 @@ import time
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 from django_q.brokers import get_broker
 
 from syncapp.engine import control, scheduling, watcher
@@ -119,8 +120,11 @@ def test_a_runner_firing_lost_by_the_broker_is_made_up_by_the_watcher(qcluster, 
     time.sleep(2)
     assert SWApexJob.objects.count() == 1  # no cycle: the Runner's task is gone
 
-    # The Watcher sees no cycle in progress and no Runner pending: it restarts the sync.
-    report = watcher.run_watcher()
+    # The Watcher gives a Runner that has just fired the time to start its cycle; past that,
+    # with no cycle in progress and no Runner pending, it restarts the sync.
+    assert watcher.run_watcher()["started"] is None
+    later = timezone.now() + watcher.RUNNER_START_GRACE
+    report = watcher.run_watcher(now=later)
     restarted = SWApexJob.objects.get(name=report["started"])
     assert restarted.trigger == Trigger.RESTART
     wait_for(lambda: finished(restarted), deadline.left, message="the restarted cycle")

@@ -4,7 +4,15 @@ import datetime as dt
 
 import pytest
 
-from syncapp.models import Activity, Prospect, StudioOptions, SyncCursor, SyncStatus, WorkflowOption
+from syncapp.models import (
+    Activity,
+    MalformedItem,
+    Prospect,
+    StudioOptions,
+    SyncCursor,
+    SyncStatus,
+    WorkflowOption,
+)
 from syncapp.models.statuses import CycleStatus, StepStatus
 
 pytestmark = pytest.mark.django_db
@@ -137,12 +145,17 @@ def test_an_active_prospect_fetched_again_is_reset_to_not_processed(world):
 
     from syncapp.engine.steps.context import StepContext
     from syncapp.engine.steps.prospects import GetProspects
+    from syncapp.models import AsyncJob, SyncState
 
-    class Job:
-        step = "GetProspects"
-
+    job = AsyncJob.objects.create(
+        class_name="SWJobGetProspects",
+        job_type="Queueable",
+        status="Processing",
+        step="GetProspects",
+        generation=SyncState.load().generation,
+    )
     ctx = StepContext(
-        job=Job(),
+        job=job,
         cycle=type("C", (), {"full_sync": False})(),
         options=StudioOptions.load(),
         batch_size=100,
@@ -299,8 +312,13 @@ def test_a_page_with_malformed_items_moves_the_cursor_past_them(world):
     assert step["failed"] == 2
     assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == end
     assert Prospect.objects.filter(backend_id="p_late").exists()
-    # The next cycle does not read them again: nothing is blocked on that page.
-    assert world.cycle().step("GetProspects")["examined"] == 0
+    # The next cycle asks for those two again (one note: they came in a row), and only them:
+    # nothing is blocked on that page, the cursor stays past it.
+    (noted,) = MalformedItem.objects.all()
+    assert (noted.span, noted.attempts) == (2, 1)
+    assert world.cycle().step("GetProspects")["examined"] == 2
+    assert int(SyncCursor.get(SyncCursor.PROSPECTS)) == end
+    assert MalformedItem.objects.get().attempts == 2
 
 
 def test_malformed_activities_are_counted_and_the_rest_goes_on(world):
@@ -464,3 +482,72 @@ def test_activity_details_json_cannot_store_are_a_failed_record(world):
     assert "a_nan: details hold a value JSON cannot store" in " ".join(step["errors"])
     assert "a_nul: details hold a NUL character" in " ".join(step["errors"])
     assert list(Activity.objects.values_list("backend_id", flat=True)) == ["a_ok"]
+
+
+def test_malformed_items_are_asked_for_again_until_they_read_and_the_org_converges(
+    world, admin_client
+):
+    """Issue 26, point 4, record by record: after cycles with malformed items, then clean
+    cycles, the org equals the backend without a Full Synchronization, except the item given
+    up after the maximum attempts, which the Prospects admin lists."""
+    from django.urls import reverse
+
+    from tests.steps.expect import expected_people, held
+
+    sf, sw, ids = world.sf, world.sw, world.ids
+    options = StudioOptions.load()
+    options.max_sync_attempts = 3
+    options.save()
+    world.cycle()
+
+    # Three changes arrive malformed: one wholly (p_cy), one partly (p_ada: a NaN score next
+    # to a good one) and one for good (p_bob).
+    cy = sw.put_prospect(**{**sw.prospect("p_cy"), "temperature": "Hot", "scores": {"fit": 4}})
+    cy["lastVisit"] = "not a date"
+    ada = sw.put_prospect(**{**sw.prospect("p_ada"), "scores": {"engagement": 50, "fit": 9}})
+    ada["scores"] = {"engagement": float("nan"), "fit": 9}
+    bob = sw.put_prospect(**{**sw.prospect("p_bob"), "temperature": "Hot"})
+    bob["updatedAt"] = "never"
+
+    cycle = world.cycle()
+    errors = " | ".join(cycle.step("GetProspects")["errors"])
+    assert "score engagement is not a finite number (its stored value stands)" in errors
+    assert "updatedAt is not an ISO 8601 date-time" in errors
+    # The partly bad item: the good score is written, the NaN one clears nothing.
+    assert Prospect.objects.get(backend_id="p_ada").scores == {"engagement": 42, "fit": 9}
+    ada_lead = sf.get(ids["ada_lead"])
+    assert (ada_lead["SW_Engagement_Score__c"], ada_lead["SW_Fit_Score__c"]) == (42, 9)
+    noted = {n.backend_id: n for n in MalformedItem.objects.all()}
+    assert set(noted) == {"p_cy", "p_ada", "p_bob"}
+    assert noted["p_cy"].seq == cy["seq"] and noted["p_cy"].since == cy["seq"] - 1
+
+    # The backend serves p_cy and p_ada well again (what the sandbox's malformed rate does):
+    # the next cycle asks for them again, with no Full Synchronization.
+    cy["lastVisit"] = None
+    ada["scores"] = {"engagement": 50, "fit": 9}
+    world.cycle()
+    world.cycle()  # p_bob's third and last attempt
+    assert set(MalformedItem.objects.values_list("backend_id", flat=True)) == {"p_bob"}
+    given_up = MalformedItem.objects.given_up().get()
+    assert given_up.attempts == 3
+
+    expected = expected_people(sf, sw)
+    bob_records = {ids["bob_contact"]}
+    for rid, values in expected.items():
+        if rid not in bob_records:
+            assert held(sf.get(rid)) == values, rid
+    assert held(sf.get(ids["cy_lead"]))["SW_Temperature__c"] == "Hot"
+    assert sf.get(ids["ada_lead"])["SW_Engagement_Score__c"] == 50
+    # The given-up item is shown as failed, with its message, on the Prospects admin.
+    bob_row = Prospect.objects.get(backend_id="p_bob")
+    assert "could not be read after 3 attempts" in bob_row.last_error
+    page = admin_client.get(reverse("admin:syncapp_prospect_changelist")).content.decode()
+    assert "Failed: the backend&#x27;s item of prospect p_bob" in page
+    assert "updatedAt is not an ISO 8601 date-time" in page
+
+    # Its next change reads well: synced, and no longer listed.
+    bob["updatedAt"] = None
+    sw.put_prospect(**{**bob, "temperature": "Warm"})
+    world.cycle()
+    assert not MalformedItem.objects.exists()
+    assert held(sf.get(ids["bob_contact"])) == expected_people(sf, sw)[ids["bob_contact"]]

@@ -16,8 +16,6 @@ Sources of candidates, so a quiet cycle reads almost nothing:
     every such record on the first run and on a Full Synchronization.
 """
 
-from django.db import transaction
-
 from syncapp import bulk
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
@@ -143,10 +141,10 @@ class CleanPersons(PersonStep):
             with ctx.batch() as batch:
                 batch.examined += len(prospects)
                 records = list(sf.query_in(by_prospect, [p.backend_id for p in prospects]))
-                failed = self.clean(sf, batch, records, clear)
+                failed = self.clean(ctx, sf, batch, records, clear)
                 failed_prospects = {r.get(PROSPECT_ID) for r in failed}
                 done = [p.pk for p in prospects if p.backend_id not in failed_prospects]
-                with transaction.atomic():
+                with ctx.fenced():
                     bulk.lock_prospect_statuses()
                     Prospect.objects.filter(pk__in=done).mark_cleaned(self.side)
 
@@ -161,10 +159,11 @@ class CleanPersons(PersonStep):
             with ctx.batch() as batch:
                 batch.examined += len(rows)
                 records = list(sf.query_in(by_id, [c.salesforce_id for c in rows]))
-                failed = {r["Id"] for r in self.clean(sf, batch, records, clear)}
-                CleanCandidate.objects.filter(
-                    pk__in=[c.pk for c in rows if c.salesforce_id not in failed]
-                ).delete()
+                failed = {r["Id"] for r in self.clean(ctx, sf, batch, records, clear)}
+                with ctx.fenced():
+                    CleanCandidate.objects.filter(
+                        pk__in=[c.pk for c in rows if c.salesforce_id not in failed]
+                    ).delete()
 
         cursor = f"clean:{self.obj}"
         since = None if ctx.full_sync else SyncCursor.get(cursor, None)
@@ -174,7 +173,8 @@ class CleanPersons(PersonStep):
             if ctx.entry["batches_failed"] == 0 and (
                 not since or parse_datetime(watermark) > parse_datetime(since)
             ):
-                SyncCursor.put(cursor, watermark)
+                with ctx.fenced():
+                    SyncCursor.put(cursor, watermark)
             return
         where = f"{self.condition}{PROSPECT_ID} != null"
         if since:
@@ -192,20 +192,21 @@ class CleanPersons(PersonStep):
                 newest = max([newest or ""] + [r["SystemModstamp"] for r in records]) or None
         for records in chunked(doomed, ctx.batch_size):
             with ctx.batch() as batch:
-                all_ok &= not self.clean(sf, batch, records, clear, checked=True)
+                all_ok &= not self.clean(ctx, sf, batch, records, clear, checked=True)
         if all_ok and ctx.entry["batches_failed"] == 0 and newest and newest != since:
-            SyncCursor.put(cursor, newest)
+            with ctx.fenced():
+                SyncCursor.put(cursor, newest)
 
     def obsolete(self, records):
         return obsolete_records(records)
 
-    def clean(self, sf, batch, records, clear, checked=False):
+    def clean(self, ctx, sf, batch, records, clear, checked=False):
         """Clear the obsolete ones among `records`; returns the records whose clean failed."""
         doomed = records if checked else self.obsolete(records)
         outcome = write(sf, batch, self.obj, [{"Id": r["Id"], **clear} for r in doomed])
         failed = [r for r in doomed if outcome.get(r["Id"])]
         cleared = [r for r in doomed if not outcome.get(r["Id"])]
-        with transaction.atomic():
+        with ctx.fenced():
             bulk.lock_prospect_statuses()
             RecordSnapshot.objects.filter(salesforce_id__in=[r["Id"] for r in cleared]).delete()
             # A cleared record whose e-mail belongs to another active prospect is that
@@ -310,9 +311,12 @@ class CleanProspects(Step):
                 batch.examined += len(prospects)
                 # Only the keys: the deletion's collector otherwise loads whole prospects
                 # (their JSON decoded) to delete them.
-                deleted = (
-                    Prospect.objects.filter(pk__in=[p.pk for p in prospects]).only("pk").delete()
-                )
+                with ctx.fenced():
+                    deleted = (
+                        Prospect.objects.filter(pk__in=[p.pk for p in prospects])
+                        .only("pk")
+                        .delete()
+                    )
                 batch.modified += deleted[1].get(Prospect._meta.label, 0)
 
 

@@ -4,7 +4,10 @@ import threading
 import time
 from contextlib import contextmanager
 
+from django.db import transaction
+
 from syncapp.engine.steps import Cancelled, StopStep
+from syncapp.models import AsyncJob
 from syncapp.models.statuses import StepStatus, step_status
 from syncapp.models.step_entries import add_error, new_counters
 
@@ -50,6 +53,22 @@ class StepContext:
 
     def error(self, message):
         add_error(self.entry, message)
+
+    @contextmanager
+    def fenced(self):
+        """The transaction of a commit of the step's work (prospects' statuses, a cursor, the
+        mirror): it commits only while the step's job is the live one. A step frozen past the
+        stale window, whose job the Watcher failed (or that the sync's turning off or restart
+        aborted), writes nothing once it resumes: a newer cycle may own those rows by then.
+
+        The job's row stays locked until the commit (`AsyncJob.objects.lock_live`), so whoever
+        ends the job waits for a commit already under way. It is taken before anything else in
+        the transaction (e.g. `bulk.lock_prospect_statuses`)."""
+        with transaction.atomic():
+            if not AsyncJob.objects.lock_live(self.job.pk):
+                self.cancelled.set()
+                raise Cancelled()
+            yield
 
     @contextmanager
     def batch(self):

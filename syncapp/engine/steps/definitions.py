@@ -2,8 +2,6 @@
 
 import logging
 
-from django.db import transaction
-
 from syncapp.engine import clients
 from syncapp.engine.steps import Step
 from syncapp.models import Lifecycle, Prospect, ScoreDefinition, TagDefinition
@@ -50,7 +48,7 @@ class _Definitions(Step):
             if not isinstance(items, list):
                 batch.record_failure(f"The backend's {self.kind} list is not a list.")
                 return
-            with transaction.atomic():
+            with ctx.fenced():
                 existing = {d.backend_id: d for d in self.model.objects.select_for_update()}
                 changed_meaning = False
                 for backend_id, fields in wanted.items():

@@ -34,5 +34,6 @@ class LogShipper(Step):
                         for e in entries
                     ]
                 )
-                PendingLogEntry.objects.filter(pk__in=[e.pk for e in entries]).delete()
+                with ctx.fenced():
+                    PendingLogEntry.objects.filter(pk__in=[e.pk for e in entries]).delete()
                 batch.modified += len(entries)

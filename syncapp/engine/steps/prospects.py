@@ -12,7 +12,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
-from django.db import transaction
 from django.utils import timezone
 
 from syncapp import bulk
@@ -23,6 +22,7 @@ from syncapp.models import (
     Activity,
     ActivityType,
     Lifecycle,
+    MalformedItem,
     Prospect,
     ScoreDefinition,
     SyncCursor,
@@ -93,6 +93,12 @@ def _dt(item, key):
         raise BadRecord(f"{key} is out of range: {item.get(key)!r}") from exc
 
 
+# Set in a parsed prospect's fields when part of the item is malformed: which stored values
+# to keep ({"scores": the keys, or True for all; "tags" / "temperature" / "favorite": True}).
+# A malformed part never clears a good value; the item is asked for again (MalformedItem).
+KEEP = "_keep"
+
+
 def record_id(item):
     """The backend id of a backend item (a prospect or an activity); BadRecord when the item
     cannot be stored at all (not an object, no usable id)."""
@@ -109,10 +115,13 @@ def record_id(item):
 def parse_prospect(item, tag_ids, score_ids):
     """The mirror's fields for one backend prospect, and the problems found in it.
 
-    Raises BadRecord when the record cannot be stored at all (no id, not an object).
+    Raises BadRecord when the record cannot be stored at all (no id, not an object). A part
+    that is malformed (a score that is not a finite number, tags that are not a list...) is
+    left out with a problem, and `fields[KEEP]` says which stored values stand instead.
     """
     backend_id = record_id(item)
     problems = []
+    keep = {}
     lifecycle = item.get("lifecycle") or Lifecycle.ACTIVE
     if lifecycle not in LIFECYCLES:
         raise BadRecord(f"{backend_id}: unknown lifecycle {lifecycle!r}")
@@ -131,10 +140,12 @@ def parse_prospect(item, tag_ids, score_ids):
     if temperature and temperature not in TEMPERATURES:
         problems.append(f"unknown temperature {str(temperature)[:20]!r}")
         temperature = ""
+        keep["temperature"] = True
     raw_tags = item.get("tags") or []
     if not isinstance(raw_tags, list):
         problems.append("tags is not a list")
         raw_tags = []
+        keep["tags"] = True
     tags = []
     for tag in raw_tags:
         if isinstance(tag, str) and tag in tag_ids:
@@ -145,22 +156,26 @@ def parse_prospect(item, tag_ids, score_ids):
     if not isinstance(raw_scores, dict):
         problems.append("scores is not an object")
         raw_scores = {}
+        keep["scores"] = True
     scores = {}
     for key, value in raw_scores.items():
         if key not in score_ids:
             problems.append(f"unknown score {str(key)[:40]!r}")
         elif not isinstance(value, int | float) or isinstance(value, bool):
-            problems.append(f"score {key} is not a number")
+            problems.append(f"score {key} is not a number (its stored value stands)")
+            _keep_score(keep, key)
         elif not math.isfinite(value):
             # Python's JSON parser reads NaN, Infinity and 1e999; JSON cannot store them
             # (SQLite's JSON_VALID and PostgreSQL's jsonb refuse the whole page).
-            problems.append(f"score {key} is not a finite number")
+            problems.append(f"score {key} is not a finite number (its stored value stands)")
+            _keep_score(keep, key)
         else:
             scores[key] = value
     favorite = item.get("favorite")
     if favorite is not None and not isinstance(favorite, bool):
         problems.append(f"favorite is not true or false: {str(favorite)[:20]!r}")
         favorite = False
+        keep["favorite"] = True
     fields = {
         "backend_id": backend_id,
         "seq": _seq(item),
@@ -178,7 +193,45 @@ def parse_prospect(item, tag_ids, score_ids):
         "scores": scores,
         "updated_at": _dt(item, "updatedAt"),
     }
+    if keep:
+        fields[KEEP] = keep
     return fields, problems
+
+
+def _keep_score(keep, key):
+    if keep.get("scores") is not True:
+        keep.setdefault("scores", set()).add(key)
+
+
+def keep_stored(parsed):
+    """Put back the stored values that malformed parts of these parsed prospects (`KEEP`) must
+    not clear. One look-up, for those prospects only."""
+    partial = {f["backend_id"]: f for f, _ in parsed if KEEP in f}
+    if not partial:
+        return
+    columns = ("backend_id", "temperature", "tags", "scores", "favorite")
+    for backend_id, temperature, tags, scores, favorite in bulk.select_by_keys(
+        Prospect, columns, "backend_id", sorted(partial)
+    ):
+        fields = partial[backend_id]
+        keep = fields[KEEP]
+        stored = {
+            "temperature": temperature,
+            "tags": json.loads(tags) if isinstance(tags, str) else tags,
+            "scores": json.loads(scores) if isinstance(scores, str) else scores,
+            "favorite": bool(favorite),
+        }
+        for name in ("temperature", "tags", "favorite"):
+            if keep.get(name):
+                fields[name] = stored[name]
+        if keep.get("scores") is True:
+            fields["scores"] = stored["scores"] or {}
+        elif keep.get("scores"):
+            old = stored["scores"] or {}
+            fields["scores"] = dict(fields["scores"])
+            for key in keep["scores"]:
+                if key in old:
+                    fields["scores"][key] = old[key]
 
 
 UPSERT_FIELDS = [
@@ -229,6 +282,7 @@ def stored_states(ids):
 
 def store_prospects(parsed, now):
     """Upsert one page of parsed prospects (in the caller's transaction)."""
+    keep_stored(parsed)
     old = stored_states([f["backend_id"] for f, _ in parsed])
     rows = []
     for fields, problems in parsed:
@@ -238,6 +292,7 @@ def store_prospects(parsed, now):
         # moved (its old Leads/Contacts no longer match). New inactive prospects too: the org
         # may hold their data from before.
         dirty = not active or (previous is not None and previous.email_key != fields["email_key"])
+        fields.pop(KEEP, None)
         matchable = active and bool(fields["email_key"])
         fields.update(Prospect.fetched_state(matchable))
         fields.update(
@@ -261,6 +316,7 @@ class GetProspects(Step):
 
     def run(self, ctx):
         sw = clients.saleswings()
+        started = timezone.now()
         since = 0 if ctx.full_sync else int(SyncCursor.get(SyncCursor.PROSPECTS, 0))
         limit = max(1, min(ctx.batch_size, PAGE_LIMIT_MAX))
         tag_ids = set(
@@ -277,6 +333,7 @@ class GetProspects(Step):
             stored = self.batches(ctx, sw, since, limit, tag_ids, score_ids, ahead)
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
+        stored += self.ask_again(ctx, sw, tag_ids, score_ids, started)
         if ctx.options.activity_sync:
             # Then GetProspectPages and the Match steps' settlements walk the prospects batch
             # by batch, each statement planned by the table's statistics. Without activity
@@ -300,11 +357,11 @@ class GetProspects(Step):
                 page = future.result() if future else sw.prospects(since, limit)
                 future = None
                 stored, count = since, 0
-                with transaction.atomic():
+                with ctx.fenced():
                     while True:
                         if page.has_more and page.next_since > stored:
                             future = ahead.submit(sw.prospects, page.next_since, limit)
-                        count += self.store_page(batch, page, tag_ids, score_ids)
+                        count += self.store_page(batch, page, stored, tag_ids, score_ids)
                         stored = max(page.next_since, stored)
                         if future is None or batch.examined + limit > ctx.batch_size:
                             break
@@ -322,25 +379,135 @@ class GetProspects(Step):
             ctx.check_cancelled()
         return total
 
-    def store_page(self, batch, page, tag_ids, score_ids):
-        """Parse and store one page (in the batch's transaction); returns the prospects
-        stored."""
-        parsed = {}
+    def store_page(self, batch, page, since, tag_ids, score_ids):
+        """Parse and store one page (asked for `since`, in the batch's transaction); returns
+        the prospects stored. A malformed item (or one with malformed parts) is noted where
+        it was (`MalformedItem`), to be asked for again by later cycles (`ask_again`)."""
+        parsed, bad, after, run = {}, [], since, None
         for item in page.items:
             batch.examined += 1
+            seq = _readable_seq(item)
             try:
                 fields, problems = parse_prospect(item, tag_ids, score_ids)
             except BadRecord as exc:
                 batch.record_failure(f"Prospect skipped: {exc}")
+                run = _note(bad, run, after, item, seq, str(exc))
+                after = seq if seq is not None else after
                 continue
             for problem in problems:
                 batch.record_failure(f"Prospect {fields['backend_id']}: {problem}")
+            partly = KEEP in fields
+            run = _note(bad, run, after, item, seq, "; ".join(problems)) if partly else None
+            after = seq
             # One page may carry a prospect twice: its latest change wins.
             kept = parsed.get(fields["backend_id"])
             if kept is None or kept[0]["seq"] <= fields["seq"]:
                 parsed[fields["backend_id"]] = (fields, problems)
         store_prospects(list(parsed.values()), timezone.now())
+        for since_, span, backend_id, seq, error in bad:
+            MalformedItem.objects.note(since_, span, backend_id, seq, error)
         return len(parsed)
+
+    def forget_superseded(self, ctx):
+        """Given-up items whose prospect changed since (its newer item read well): no longer
+        listed."""
+        notes = list(MalformedItem.objects.given_up().exclude(backend_id=""))
+        gone = _superseded(notes)
+        if gone:
+            with ctx.fenced():
+                MalformedItem.objects.filter(pk__in=gone).delete()
+
+    def ask_again(self, ctx, sw, tag_ids, score_ids, started):
+        """The malformed items noted by earlier pages, asked for again where they were: stored
+        once they read (unless a newer change of the prospect is stored already); after the
+        maximum sync attempts, given up and shown on the Prospects admin (the prospect's last
+        error, and the list of unreadable items). Items noted by this run (after `started`)
+        wait for the next cycle. Returns the prospects stored."""
+        total, max_attempts = 0, ctx.options.max_sync_attempts
+        self.forget_superseded(ctx)
+        earlier = MalformedItem.objects.pending().filter(updated_at__lt=started)
+        for noted in list(earlier[:ASK_AGAIN_MAX]):
+            ctx.check_cancelled()
+            with ctx.batch() as batch:
+                page = sw.prospects(noted.since, noted.span)  # outside any transaction
+                parsed, errors = [], []
+                for item in page.items[: noted.span]:
+                    batch.examined += 1
+                    try:
+                        fields, problems = parse_prospect(item, tag_ids, score_ids)
+                    except BadRecord as exc:
+                        errors.append(str(exc))
+                        continue
+                    if KEEP in fields:
+                        errors.append("; ".join(problems))
+                    parsed.append((fields, problems))
+                with ctx.fenced():
+                    newer = dict(
+                        bulk.select_by_keys(
+                            Prospect, ("backend_id", "seq"), "backend_id",
+                            sorted({f["backend_id"] for f, _ in parsed}),
+                        )
+                    )  # fmt: skip
+                    fresh = [
+                        (f, p) for f, p in parsed if newer.get(f["backend_id"], -1) <= f["seq"]
+                    ]
+                    store_prospects(fresh, timezone.now())
+                    batch.modified += len(fresh)
+                    total += len(fresh)
+                    if not errors:
+                        noted.delete()
+                        continue
+                    error = "; ".join(errors)
+                    if MalformedItem.objects.retried(noted, error, max_attempts, timezone.now()):
+                        message = (
+                            f"The backend's item after seq {noted.since} could not be read "
+                            f"after {noted.attempts} attempts: {error}"
+                        )
+                        batch.record_failure(message)
+                        if noted.backend_id:
+                            Prospect.objects.filter(backend_id=noted.backend_id).record_unreadable(
+                                message
+                            )
+        return total
+
+
+def _superseded(notes):
+    """The notes among `notes` whose prospect has a newer change stored since."""
+    ids = sorted({n.backend_id for n in notes if n.backend_id})
+    stored = dict(bulk.select_by_keys(Prospect, ("backend_id", "seq"), "backend_id", ids))
+    return [n.pk for n in notes if n.seq is not None and stored.get(n.backend_id, -1) > n.seq]
+
+
+# Malformed items asked for again per cycle at most (one backend call each).
+ASK_AGAIN_MAX = 200
+
+
+def _readable_seq(item):
+    """An item's sequence number, if it can be read at all (for noting where it was)."""
+    if not isinstance(item, dict):
+        return None
+    seq = item.get("seq")
+    if isinstance(seq, str) and seq.isdigit():
+        seq = int(seq)
+    if isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq <= MAX_SEQ:
+        return seq
+    return None
+
+
+def _note(bad, run, after, item, seq, error):
+    """Note a malformed item read after sequence `after`. One whose own sequence cannot be read
+    joins the note of a malformed item right before it (they are asked for again together).
+    Returns the note it is in."""
+    backend_id = item.get("id") if isinstance(item, dict) else None
+    backend_id = backend_id[:80] if isinstance(backend_id, str) else ""
+    if run is not None and seq is None:
+        since, span, first_id, first_seq, errors = run
+        bad[-1] = run = (since, span + 1, first_id or backend_id, first_seq, f"{errors}; {error}")
+        return run
+    since = seq - 1 if seq is not None else after
+    run = (since, 1, backend_id, seq, error)
+    bad.append(run)
+    return run
 
 
 def parse_activity(item):
@@ -414,7 +581,7 @@ class GetProspectPages(Step):
                     future = None
                     if page.has_more and page.next_since > since:
                         future = ahead.submit(sw.activities, page.next_since, limit)
-                    count = self.store_page(batch, page, since)
+                    count = self.store_page(ctx, batch, page, since)
                     batch.modified += count
                     total += count
                     stored = True
@@ -428,7 +595,7 @@ class GetProspectPages(Step):
         bulk.refresh_statistics(Activity, total)
         bulk.refresh_statistics(Prospect, total)
 
-    def store_page(self, batch, page, since):
+    def store_page(self, ctx, batch, page, since):
         """Parse and store one page with the cursor past it (one transaction); returns the
         activities stored."""
         parsed = []
@@ -438,7 +605,7 @@ class GetProspectPages(Step):
                 parsed.append(parse_activity(item))
             except BadRecord as exc:
                 batch.record_failure(f"Activity skipped: {exc}")
-        with transaction.atomic():
+        with ctx.fenced():
             ids = sorted({pid for pid, _ in parsed})
             prospects = dict(bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids))
             rows = []

@@ -9,7 +9,9 @@ its result shows in the run record like any step. Its async job's class name is
 Records with `SystemModstamp >= watermark` holding a prospect id are compared with the local
 snapshot of their send-up fields; only those whose Email, SW Favorite, names, owner or prospect
 id differ are sent, and the snapshot and the watermark move after the backend accepted them.
-What the sync itself wrote is in the snapshot already, so it is not echoed back.
+What the sync itself wrote is in the snapshot already, so it is not echoed back; a write whose
+snapshot was never committed (its worker died in between) is recognised by holding the
+mirror's own values (`own_writes`) and only refreshes the snapshot.
 Every record read is also checked for cleaning (its prospect no longer applies: an e-mail
 edited in Salesforce): the obsolete ones are kept for the Clean steps, which then need no scan
 of their own (steps/cleaning.py).
@@ -17,7 +19,6 @@ of their own (steps/cleaning.py).
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from syncapp import bulk
@@ -33,11 +34,41 @@ from syncapp.engine.steps.common import (
     soql_fields,
 )
 from syncapp.engine.steps.matching.writes import SNAPSHOT_COLUMNS
-from syncapp.models import RecordSnapshot, SyncCursor
+from syncapp.models import Lifecycle, Prospect, RecordSnapshot, SyncCursor
 
 SEND_MAX = 500  # the backend takes at most 500 changes per call
 FIELDS = ["Id", "Email", FAVORITE, "FirstName", "LastName", "OwnerId", PROSPECT_ID]
 row_of = RecordSnapshot.row_of
+# Positions in a snapshot row (`RecordSnapshot.SF_FIELDS`): the send-up fields the sync writes
+# itself, and those only a person does.
+SYNC_WRITTEN = (1, 5)  # SW_Favorite__c, SW_Prospect_Id__c
+PERSON_ONLY = (0, 2, 3, 4)  # Email, FirstName, LastName, OwnerId
+
+
+def own_writes(changed, known):
+    """The Salesforce ids among `changed` ((record, row) pairs that differ from their snapshot)
+    that are the sync's own write, not a person's: only the fields the sync writes differ (or
+    there is no snapshot), and they hold the mirror's values for an active prospect with the
+    record's e-mail. A Match batch whose worker died after its write, before its snapshots'
+    commit, leaves such records."""
+    ids = sorted({row[5] for _, row in changed if row[5]})
+    fields = ("backend_id", "lifecycle", "email_key", "favorite")
+    mirror = {
+        backend_id: (lifecycle, email_key, bool(favorite))
+        for backend_id, lifecycle, email_key, favorite in bulk.select_by_keys(
+            Prospect, fields, "backend_id", ids
+        )
+    }
+    own = set()
+    for record, row in changed:
+        held = mirror.get(row[5])
+        if held != (Lifecycle.ACTIVE, row[0].lower(), row[1]):
+            continue
+        before = known.get(record["Id"])
+        if before is not None and any(before[i] != row[i] for i in PERSON_ONLY):
+            continue
+        own.add(record["Id"])
+    return own
 
 
 def snapshot_rows(ids):
@@ -75,7 +106,8 @@ class UpdateToSalesWings(Step):
             f"SELECT {soql_fields([*FIELDS, 'SystemModstamp'])} FROM {obj} "
             f"WHERE {where} ORDER BY SystemModstamp"
         )
-        start_noting(obj, since)
+        with ctx.fenced():
+            start_noting(obj, since)
         newest = since
         owners = {}
         # Read ahead: the org answers the next page while this one is compared (after a large
@@ -90,20 +122,22 @@ class UpdateToSalesWings(Step):
                     row = tuple(row_of(record))
                     if known.get(record["Id"]) != row:
                         changed.append((record, row))
-                if changed and not baseline:
-                    self.owner_emails(sf, owners, {r.get("OwnerId") for r, _ in changed})
+                own = own_writes(changed, known) if changed and not baseline else set()
+                persons = [(r, row) for r, row in changed if r["Id"] not in own]
+                if persons and not baseline:
+                    self.owner_emails(sf, owners, {r.get("OwnerId") for r, _ in persons})
                     accepted = sw.send_changes(
-                        [self.change(obj, record, owners) for record, _ in changed]
+                        [self.change(obj, record, owners) for record, _ in persons]
                     )
-                    batch.modified += len(changed)
-                    if accepted is not None and accepted < len(changed):
+                    batch.modified += len(persons)
+                    if accepted is not None and accepted < len(persons):
                         batch.record_failure(
-                            f"The backend accepted {accepted} of {len(changed)} {obj} changes.",
-                            count=len(changed) - accepted,
+                            f"The backend accepted {accepted} of {len(persons)} {obj} changes.",
+                            count=len(persons) - accepted,
                         )
                 # Sent (or, on the very first run, taken as the baseline): remember them, then
                 # move the watermark, in one transaction.
-                with transaction.atomic():
+                with ctx.fenced():
                     # Every record read, the sync's own writes included: the Clean steps
                     # need not read them again (steps/cleaning.py).
                     note_candidates(obj, records)
@@ -125,7 +159,8 @@ class UpdateToSalesWings(Step):
         if baseline and newest is None:
             # Nothing matched yet: start watching from now (a little earlier, for clock skew).
             start = timezone.now() - dt.timedelta(minutes=5)
-            SyncCursor.put(cursor, sf_datetime(start))
+            with ctx.fenced():
+                SyncCursor.put(cursor, sf_datetime(start))
 
     def owner_emails(self, sf, owners, ids):
         missing = sorted(i for i in ids if i and i not in owners)

@@ -48,7 +48,8 @@ class Finalizer(Step):
                     "the next cycle runs it again."
                 )
             elif cycle.full_sync:
-                StudioOptions.consume_full_sync(cycle.created_at, timezone.now())
+                with ctx.fenced():
+                    StudioOptions.consume_full_sync(cycle.created_at, timezone.now())
                 batch.modified += 1
             ctx.entry["metrics"] = cycle_metrics(cycle)
         # A batch of its own: a backend that cannot take the metrics fails this batch (the

@@ -21,7 +21,11 @@
     var p = data.inProgress;
     document.getElementById("sw-progress").hidden = !p;
     document.getElementById("sw-idle").hidden = !!p;
+    var silent = data.workerSilent;
+    field("silent").hidden = !silent;
+    if (silent) { setText("silent", "⚠ " + silent); }
     if (p) {
+      setText("progress-title", silent ? "Not progressing" : "In progress");
       var link = field("progress-name");
       link.textContent = p.name;
       link.href = p.url;

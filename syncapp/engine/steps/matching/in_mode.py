@@ -8,8 +8,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import transaction
-
 from syncapp import bulk
 from syncapp.engine.steps import Cancelled, StopStep
 from syncapp.engine.steps.common import account, changes, keyset, prospect_values
@@ -194,7 +192,7 @@ class InMode:
                 failed.append(NotWritten(prospect.pk, ids, attempts, message))
             else:
                 done.append(Written(prospect.pk, ids))
-        with transaction.atomic():
+        with self.ctx.fenced():
             bulk.lock_prospect_statuses()
             # `last_error` only where this side failed: the other side may have written its
             # own since these prospects were read (the steps run side by side).

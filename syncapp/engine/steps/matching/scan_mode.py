@@ -8,7 +8,6 @@ from contextlib import suppress
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
 
 from syncapp import bulk
 from syncapp.engine.steps import Cancelled, StopStep
@@ -79,7 +78,8 @@ class ScanMode:
         """Read the whole object page by page and match each page as it comes, then settle
         the prospects' statuses."""
         ctx, sf = self.ctx, self.sf
-        MatchScanHit.objects.filter(object=self.obj).delete()
+        with ctx.fenced():
+            MatchScanHit.objects.filter(object=self.obj).delete()
         statement = (
             f"SELECT {soql_fields(fields)} FROM {self.obj} WHERE {self.condition}Email != null"
         )
@@ -117,7 +117,9 @@ class ScanMode:
                         self.land(in_flight)
             finally:
                 behind.shutdown(wait=True, cancel_futures=True)
-                MatchScanHit.objects.filter(object=self.obj).delete()
+                # Fenced: once its job ended, the hits may be a newer cycle's Match step's.
+                with suppress(Cancelled), ctx.fenced():
+                    MatchScanHit.objects.filter(object=self.obj).delete()
 
     def match_page(self, page, lookup):
         """Match one page of records against their e-mails' pending prospects. Records already
@@ -150,7 +152,7 @@ class ScanMode:
                 hits.append(Hit(self.obj, prospect.pk, record["Id"]))
                 matched.append(record)
         if hits:  # else no transaction: on SQLite even an empty one waits for the write lock
-            with transaction.atomic():
+            with self.ctx.fenced():
                 refresh_snapshots(self.obj, matched, {})
                 insert_hits(hits)
         return updates
@@ -214,7 +216,7 @@ class ScanMode:
                 if error is None:
                     # Its "Id" is the record's own: harmless in a merge.
                     written[rid] = update.changes
-            with transaction.atomic():
+            with self.ctx.fenced():
                 insert_hits(hits)
                 refresh_snapshots(self.obj, [u.record for u in unit], written)
 
@@ -244,7 +246,7 @@ class ScanMode:
             ctx.check_cancelled()
             # The statuses' lock is held, so the other side's settlement has committed or not
             # begun.
-            with ctx.batch() as batch, transaction.atomic():
+            with ctx.batch() as batch, ctx.fenced():
                 bulk.lock_prospect_statuses()
                 batch.examined += pending.exclude(pk__in=failing).settle_side(side, matched_ids)
             return
@@ -294,7 +296,7 @@ class ScanMode:
                 attempts += 1
             message = failure_message(mine, attempts, max_attempts)
             failed.append(NotWritten(pk, matched, attempts, message))
-        with transaction.atomic():
+        with self.ctx.fenced():
             bulk.lock_prospect_statuses()
             Prospect.objects.record_outcomes(side, done, failed)
             mark_processed(

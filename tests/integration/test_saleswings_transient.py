@@ -1,0 +1,33 @@
+"""SalesWings transient errors (429, 503) are counted in the run record as Salesforce's are
+(issue 26, point 6): the real client over HTTP against the sandbox's injected faults."""
+
+import pytest
+import requests
+
+from tests.integration.test_sync_sandbox import live  # noqa: F401 (the fixture)
+
+pytestmark = [pytest.mark.integration, pytest.mark.real_clients]
+
+
+def test_backend_retries_are_counted_in_the_steps_transient_errors(live, settings):  # noqa: F811
+    settings.SALESWINGS_RETRY_MAX_DELAY = 0  # the stand-in's Retry-After: 1, not waited for here
+    settings.SALESWINGS_RETRY_ATTEMPTS = 8
+    live.faults(sw_error_rate=0.3, sw_rate_limit_rate=0.2)
+    requests.post(f"{live.url}/sandbox/control/reset-counters", timeout=10).raise_for_status()
+    try:
+        cycle = live()
+    finally:
+        live.faults(sw_error_rate=0.0, sw_rate_limit_rate=0.0)
+    counters = requests.get(f"{live.url}/sandbox/control/stats", timeout=10).json()["counters"]
+    injected = {
+        "SalesWings HTTP_429": counters.get("sw.fault.rate_limited", 0),
+        "SalesWings HTTP_503": counters.get("sw.fault.unavailable", 0),
+    }
+    assert sum(injected.values()) > 0, counters  # ~30 calls a cycle: some failed
+    recorded = {"SalesWings HTTP_429": 0, "SalesWings HTTP_503": 0}
+    for step in cycle.steps:
+        for code, n in step.get("transient_errors", {}).items():
+            if code.startswith("SalesWings"):
+                recorded[code] += n
+    # Every injected failure is in the run record, under the step that met it.
+    assert recorded == injected, (recorded, injected, cycle.steps)
