@@ -43,7 +43,13 @@ FAULT_FIELDS = [
     "auto_churn",
     "churn_interval_seconds",
     "churn_size",
+    # The org's shape (docs/sandbox.md): field-level security for the integration user, and
+    # the package metadata an org lacks (a bare org).
+    "field_security",
+    "missing_metadata",
 ]
+# Settings whose value is JSON (checked by the model's validators), not a number or a flag.
+JSON_FIELDS = {"validation_rules", "field_security", "missing_metadata"}
 DEFAULTS = {
     "validation_rules": [],
     "lock_row_rate": 0.0,
@@ -59,6 +65,8 @@ DEFAULTS = {
     "auto_churn": True,
     "churn_interval_seconds": 60,
     "churn_size": 25,
+    "field_security": {},
+    "missing_metadata": [],
 }
 
 
@@ -138,7 +146,7 @@ def apply_faults(cfg, changes):
         raise ValidationError({k: ["Unknown setting."] for k in unknown})
     for name, value in changes.items():
         field = cfg._meta.get_field(name)
-        if name != "validation_rules":
+        if name not in JSON_FIELDS:
             if value is None and not field.null:
                 raise ValidationError({name: ["May not be null."]})
             if value is not None:

@@ -106,6 +106,10 @@ CONTROL_ENDPOINT_REFUSES_BAD_INPUT_CASES = [
     '{"churn_size": 100001}',
     "[1, 2]",
     "{nope",
+    '{"field_security": {"Lead.SW_Tags__c": "write"}}',
+    '{"field_security": ["Lead.SW_Tags__c"]}',
+    '{"missing_metadata": "SW_Activity__c"}',
+    '{"missing_metadata": ["Lead.Email"]}',
 ]
 
 
@@ -123,3 +127,15 @@ def test_control_reset_faults(sandbox_url, faults):
     faults(lock_row_rate=0.5, latency_ms=10)
     r = sandbox_control.delete(f"{sandbox_url}/sandbox/control/faults", timeout=10)
     assert r.json()["lock_row_rate"] == 0.0 and r.json()["latency_ms"] == 0
+
+
+def test_the_orgs_shape_is_switched_like_the_faults(sandbox_url, faults, sf):
+    """Field-level security and a bare org's missing metadata through the control endpoint,
+    as the faults are: a field made unreadable leaves describe; DELETE restores the org."""
+    body = faults(field_security={"Lead.SW_Tags__c": "none"}, missing_metadata=["SW_Activity__c"])
+    assert body["field_security"] == {"Lead.SW_Tags__c": "none"}
+    assert body["missing_metadata"] == ["SW_Activity__c"]
+    assert "SW_Tags__c" not in {f["name"] for f in sf.Lead.describe()["fields"]}
+    reset = sandbox_control.delete(f"{sandbox_url}/sandbox/control/faults", timeout=10).json()
+    assert reset["field_security"] == {} and reset["missing_metadata"] == []
+    assert "SW_Tags__c" in {f["name"] for f in sf.Lead.describe()["fields"]}
