@@ -204,12 +204,9 @@ class Snapshot:
         silent = liveness.silent_since(
             enabled=sync_state.enabled,
             heartbeats=list(heartbeats),
-            answers=[
-                sync_state.since,
-                watcher and watcher.previous_fire_time,
-                check and check.previous_fire_time,
-                newest and (newest.end_time or newest.start_time),
-            ],
+            answers=liveness.signs_of_life(
+                since=sync_state.since, schedules=(watcher, check), cycle=newest
+            ),
         )
         return cls(
             state=sync_state,

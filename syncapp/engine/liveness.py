@@ -31,6 +31,17 @@ def watcher_grace():
     return timedelta(seconds=every * 60 + SCHEDULER_SLACK_S)
 
 
+def signs_of_life(*, since, schedules, cycle):
+    """The `answers` of `silent_since` from what the status readers have: the moment the sync
+    was turned on, the last runs of the schedules (the Watcher, the liveness check; any may be
+    None), and the newest cycle's end or start."""
+    return [
+        since,
+        *(s.previous_fire_time for s in schedules if s is not None),
+        cycle and (cycle.end_time or cycle.start_time),
+    ]
+
+
 def silent_since(*, enabled, heartbeats, answers, now=None):
     """When a worker last answered, if none has answered for too long; else None.
 

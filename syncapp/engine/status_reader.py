@@ -203,12 +203,7 @@ class _Statements:
         silent = liveness.silent_since(
             enabled=enabled,
             heartbeats=[j.last_heartbeat for j in jobs if j.status == JobStatus.PROCESSING],
-            answers=[
-                since,
-                watcher and watcher.previous_fire_time,
-                check and check.previous_fire_time,
-                cycle and (cycle.end_time or cycle.start_time),
-            ],
+            answers=liveness.signs_of_life(since=since, schedules=(watcher, check), cycle=cycle),
         )
         return Status(
             enabled=enabled,

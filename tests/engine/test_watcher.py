@@ -93,16 +93,21 @@ def test_the_watcher_cleans_up_by_the_threshold_option(sync_on, job_queue):
     assert SWApexJob.objects.count() == 4
 
 
-def test_a_stale_processing_job_is_failed_and_the_sync_restarted(sync_on, job_queue, settings):
+def a_step_whose_worker_died(settings, job_queue):
+    """A cycle whose step a worker took, then died: Processing, heartbeat long ago."""
     cycle = start_cycle(Trigger.WATCHER)
     job = AsyncJob.objects.get(step="Counting")
-    # A worker took the job, then died: Processing, heartbeat long ago.
     long_ago = timezone.now() - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER + 60)
     job.mark_processing(long_ago)
     job.save()
     cycle.start_step("Counting", job.pk, long_ago)
     cycle.save()
     job_queue.ids.clear()
+    return cycle, job
+
+
+def test_a_stale_processing_job_is_failed_and_the_sync_restarted(sync_on, job_queue, settings):
+    cycle, job = a_step_whose_worker_died(settings, job_queue)
 
     report = run_watcher()
 
@@ -323,14 +328,7 @@ def test_the_liveness_check_fails_a_dead_step_and_restarts_but_keeps_the_history
     trimming the history stays the Watcher's."""
     StudioOptions.objects.filter(pk=1).update(apex_jobs_threshold=1)
     old = CycleFactory(status=CycleStatus.COMPLETED)
-    cycle = start_cycle(Trigger.WATCHER)
-    job = AsyncJob.objects.get(step="Counting")
-    long_ago = timezone.now() - timedelta(seconds=settings.SWSTUDIO_STALE_AFTER + 60)
-    job.mark_processing(long_ago)
-    job.save()
-    cycle.start_step("Counting", job.pk, long_ago)
-    cycle.save()
-    job_queue.ids.clear()
+    a_step_whose_worker_died(settings, job_queue)
 
     report = run_liveness()
 
