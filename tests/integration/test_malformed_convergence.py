@@ -3,10 +3,10 @@ the backend serves them well, and the org converges to the backend record by rec
 Full Synchronization (issue 26, point 4)."""
 
 import pytest
-import requests
 
 from syncapp.models import MalformedItem, StudioOptions
 from syncapp.models.statuses import CycleStatus
+from tests import sandboxcontrol as sandbox_control
 from tests.integration.test_sync_sandbox import assert_org_matches_backend, live  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_clients]
@@ -18,7 +18,9 @@ def test_after_cycles_with_malformed_items_clean_cycles_converge_without_a_full_
     live.faults(sw_malformed_rate=0.3)
     try:
         first = live()
-        requests.post(f"{live.url}/sandbox/control/churn", params={"size": 40}, timeout=60)
+        sandbox_control.post(
+            f"{live.url}/sandbox/control/churn", params={"size": 40}, timeout=60
+        ).raise_for_status()
         live()  # the churned changes, malformed at the same rate
     finally:
         live.faults(sw_malformed_rate=0.0)

@@ -2,8 +2,8 @@
 (issue 26, point 6): the real client over HTTP against the sandbox's injected faults."""
 
 import pytest
-import requests
 
+from tests import sandboxcontrol as sandbox_control
 from tests.integration.test_sync_sandbox import live  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_clients]
@@ -13,12 +13,16 @@ def test_backend_retries_are_counted_in_the_steps_transient_errors(live, setting
     settings.SALESWINGS_RETRY_MAX_DELAY = 0  # the stand-in's Retry-After: 1, not waited for here
     settings.SALESWINGS_RETRY_ATTEMPTS = 8
     live.faults(sw_error_rate=0.3, sw_rate_limit_rate=0.2)
-    requests.post(f"{live.url}/sandbox/control/reset-counters", timeout=10).raise_for_status()
+    sandbox_control.post(
+        f"{live.url}/sandbox/control/reset-counters", timeout=10
+    ).raise_for_status()
     try:
         cycle = live()
     finally:
         live.faults(sw_error_rate=0.0, sw_rate_limit_rate=0.0)
-    counters = requests.get(f"{live.url}/sandbox/control/stats", timeout=10).json()["counters"]
+    counters = sandbox_control.get(f"{live.url}/sandbox/control/stats", timeout=10).json()[
+        "counters"
+    ]
     injected = {
         "SalesWings HTTP_429": counters.get("sw.fault.rate_limited", 0),
         "SalesWings HTTP_503": counters.get("sw.fault.unavailable", 0),
