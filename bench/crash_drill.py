@@ -135,9 +135,15 @@ def main():
         base = f"http://127.0.0.1:{port}"
         if not wait(lambda: _up(base), 60):
             raise SystemExit("the web server did not start")
+        # The sandbox's control endpoints are staff only: its control user's token.
+        token = subprocess.run(
+            [*manage, "sandbox", "control-token"],
+            check=True, env=env, cwd=ROOT, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
         requests.put(
             f"{base}/sandbox/control/faults",
             json={"auto_churn": False, "latency_ms": 300, "sw_latency_ms": 300},
+            headers={"Authorization": f"Token {token}"},
             timeout=30,
         ).raise_for_status()
         clusters.append(start_cluster(env, logs[0]))
