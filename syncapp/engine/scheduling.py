@@ -26,23 +26,21 @@ def create_watcher(generation, now=None):
     (which starts the first cycle). Returns the Watcher."""
     now = now or timezone.now()
     ScheduledJob.objects.filter(name__in=[WATCHER_NAME, LIVENESS_NAME]).delete()
-    Schedule.objects.create(
-        name=LIVENESS_NAME,
-        func=LIVENESS_FUNC,
-        kwargs=repr({"generation": generation}),
-        schedule_type=Schedule.MINUTES,
-        minutes=settings.SWSTUDIO_LIVENESS_INTERVAL_MINUTES,
-        repeats=-1,
-        next_run=now + timedelta(minutes=2),
-    )
+    every = settings.SWSTUDIO_LIVENESS_INTERVAL_MINUTES
+    _repeating(LIVENESS_NAME, LIVENESS_FUNC, generation, every, now + timedelta(minutes=2))
+    every = settings.SWSTUDIO_WATCHER_INTERVAL_MINUTES
+    return _repeating(WATCHER_NAME, WATCHER_FUNC, generation, every, now + timedelta(minutes=1))
+
+
+def _repeating(name, func, generation, minutes, first):
     return Schedule.objects.create(
-        name=WATCHER_NAME,
-        func=WATCHER_FUNC,
+        name=name,
+        func=func,
         kwargs=repr({"generation": generation}),
         schedule_type=Schedule.MINUTES,
-        minutes=settings.SWSTUDIO_WATCHER_INTERVAL_MINUTES,
+        minutes=minutes,
         repeats=-1,
-        next_run=now + timedelta(minutes=1),
+        next_run=first,
     )
 
 
