@@ -245,4 +245,12 @@ def churn_now(request):
     raw = request.GET.get("size", "25")
     if not raw.isdigit() or not 1 <= int(raw) <= 100000:
         return _error(400, "bad_request", "size must be an integer from 1 to 100000.")
-    return JsonResponse({"churned": churn.churn(int(raw))})
+    # A seed repeats a churn exactly (the same prospects, the same changes).
+    seed = request.GET.get("seed")
+    if seed is not None and not (seed.isascii() and seed.isdigit() and len(seed) <= 18):
+        return _error(
+            400, "bad_request", "seed must be a non-negative integer (18 digits at most)."
+        )
+    return JsonResponse(
+        {"churned": churn.churn(int(raw), seed=None if seed is None else int(seed))}
+    )

@@ -82,6 +82,13 @@ class NotWritten(NamedTuple):
     error: str
 
 
+class EmailClaims(NamedTuple):
+    """What the stored prospects claim of some e-mails (`ProspectQuerySet.email_claims`)."""
+
+    later: set  # e-mails a later batch's pending prospect has
+    newest: dict  # e-mail key: the seq of its newest active prospect (the records' owner)
+
+
 class ProspectQuerySet(models.QuerySet):
     def pending_for(self, side, max_attempts):
         """Active prospects still to be written to their Leads (side "lead") or Contacts."""
@@ -91,26 +98,34 @@ class ProspectQuerySet(models.QuerySet):
             **{f"{side}_pending": True, f"{side}_sync_attempts__lt": max_attempts},
         ).exclude(email_key="")
 
-    def pending_emails(self, side, max_attempts, email_keys, after=0):
-        """The e-mails among `email_keys` that a prospect of `pending_for(side, max_attempts)`
-        with a primary key above `after` has.
+    def email_claims(self, side, max_attempts, email_keys, after=0):
+        """What the stored prospects claim of `email_keys` (`EmailClaims`): the e-mails that
+        a prospect of `pending_for(side, max_attempts)` with a primary key above `after` has,
+        and each e-mail's newest active prospect (its `seq`), which owns its records whether
+        pending or not.
 
-        Looked up by e-mail (its index) and the pending conditions checked here: filtered in
-        SQL, SQLite walks the (sync_status, lifecycle) index over every pending prospect, once
-        per batch, which grew with the square of the cycle's size.
+        Looked up by e-mail (its index) and the conditions checked here: filtered in SQL,
+        SQLite walks the (sync_status, lifecycle) index over every pending prospect, once per
+        batch, which grew with the square of the cycle's size.
         """
-        rows = self.filter(email_key__in=email_keys, pk__gt=after).values_list(
-            "email_key", "lifecycle", "sync_status", f"{side}_pending", f"{side}_sync_attempts"
-        )
-        return {
-            key
-            for key, lifecycle, status, pending, attempts in rows
-            if key
-            and lifecycle == Lifecycle.ACTIVE
-            and status == SyncStatus.NOT_PROCESSED
-            and pending
-            and attempts < max_attempts
-        }
+        rows = self.filter(email_key__in=email_keys).values_list(
+            "pk", "seq", "email_key", "lifecycle", "sync_status",
+            f"{side}_pending", f"{side}_sync_attempts",
+        )  # fmt: skip
+        later, newest = set(), {}
+        for pk, seq, key, lifecycle, status, pending, attempts in rows:
+            if not key or lifecycle != Lifecycle.ACTIVE:
+                continue
+            if seq > newest.get(key, -1):
+                newest[key] = seq
+            if (
+                pk > after
+                and status == SyncStatus.NOT_PROCESSED
+                and pending
+                and attempts < max_attempts
+            ):
+                later.add(key)
+        return EmailClaims(later, newest)
 
     # --- state changes ---------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from syncapp.models import Lifecycle, Prospect, SyncStatus
 pytestmark = pytest.mark.django_db
 
 
-def test_pending_emails_answers_what_pending_for_selects():
+def test_email_claims_later_answers_what_pending_for_selects():
     # Every combination of the conditions pending_for checks, over a few shared e-mails.
     combos = itertools.product(
         ["a@x.com", "b@x.com", ""],
@@ -22,6 +22,7 @@ def test_pending_emails_answers_what_pending_for_selects():
         [
             Prospect(
                 backend_id=f"p{i}",
+                seq=i,
                 email_key=key,
                 lifecycle=lifecycle,
                 sync_status=status,
@@ -40,8 +41,25 @@ def test_pending_emails_answers_what_pending_for_selects():
                 .filter(email_key__in=keys, pk__gt=after)
                 .values_list("email_key", flat=True)
             )
-            assert Prospect.objects.pending_emails(side, 3, keys, after=after) == expected
-    assert Prospect.objects.pending_emails("lead", 3, keys) == {"a@x.com", "b@x.com"}
+            claims = Prospect.objects.email_claims(side, 3, keys, after=after)
+            assert claims.later == expected
+    assert Prospect.objects.email_claims("lead", 3, keys).later == {"a@x.com", "b@x.com"}
+
+
+def test_email_claims_newest_is_the_newest_active_prospect_pending_or_not():
+    Prospect.objects.bulk_create(
+        [
+            Prospect(backend_id="old", seq=5, email_key="a@x.com", lifecycle=Lifecycle.ACTIVE,
+                     lead_pending=True),
+            Prospect(backend_id="new", seq=9, email_key="a@x.com", lifecycle=Lifecycle.ACTIVE,
+                     sync_status=SyncStatus.PROCESSED),
+            Prospect(backend_id="gone", seq=12, email_key="a@x.com",
+                     lifecycle=Lifecycle.DELETED),
+            Prospect(backend_id="b", seq=3, email_key="b@x.com", lifecycle=Lifecycle.MERGED),
+        ]
+    )  # fmt: skip
+    claims = Prospect.objects.email_claims("lead", 3, {"a@x.com", "b@x.com", "c@x.com"})
+    assert claims.newest == {"a@x.com": 9}
 
 
 def test_a_snapshot_row_follows_the_snapshot_fields_order():

@@ -162,3 +162,23 @@ def test_churn_on_demand(sw, sandbox_url):
         f"{sandbox_url}/sandbox/control/churn", params={"size": "x"}, timeout=10
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
+    for seed in ("-1", "x", "1" * 19):
+        bad = sandbox_control.post(
+            f"{sandbox_url}/sandbox/control/churn", params={"size": 5, "seed": seed}, timeout=10
+        )
+        assert bad.status_code == 400 and "seed" in bad.json()["error"]["message"], seed
+
+
+def test_a_seeded_churn_repeats_exactly(sw, sandbox_url):
+    from sandbox import seed as seeding
+    from tests.sandbox.conftest import BASE_TIME, SMALL
+
+    def churned():
+        seeding.seed(SMALL, 7, BASE_TIME)
+        r = sandbox_control.post(
+            f"{sandbox_url}/sandbox/control/churn", params={"size": 10, "seed": 7}, timeout=10
+        )
+        assert r.status_code == 200, r.text
+        return sorted(SwProspect.objects.values_list("id", "seq", "lifecycle", "temperature"))
+
+    assert churned() == churned()

@@ -10,7 +10,14 @@ from django.db import transaction
 
 from syncapp.engine.steps import matching
 from syncapp.engine.steps.matching import activities, writes
-from syncapp.models import MatchScanHit, Prospect, SyncStatus, WorkflowOption
+from syncapp.models import (
+    MalformedItem,
+    MatchScanHit,
+    Prospect,
+    StudioOptions,
+    SyncStatus,
+    WorkflowOption,
+)
 from syncapp.models.statuses import CycleStatus
 from syncapp.salesforce import SalesforceError
 from syncapp.salesforce.errors import TransientError
@@ -394,3 +401,38 @@ def test_the_side_that_settles_last_marks_the_prospects_processed(
             }
             assert matchable.get(backend_id="p_x1").last_error == "noted before the match"
     assert set(matchable.values_list("sync_status", "last_error")) == {(SyncStatus.PROCESSED, "")}
+
+
+@pytest.mark.parametrize("scan", [False, True], ids=["in", "scan"])
+def test_an_older_prospect_read_at_last_does_not_take_a_newer_ones_records(
+    world, monkeypatch, scan
+):
+    # p_old's item arrives malformed; p_new, a newer prospect with the same e-mail, owns the
+    # Lead. Once p_old reads (asked for again), it is pending with its older seq: the Lead
+    # keeps p_new's values, and p_old's activities link to the Lead p_new matched.
+    force(monkeypatch, scan)
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    sf, sw = world.sf, world.sw
+    lead = sf.add("Lead", Email="dup@example.com", LastName="D", Company="X")
+    old = sw.put_prospect(id="p_old", email="dup@example.com", temperature="Cold")
+    old["lastVisit"] = "not a date"
+    sw.put_prospect(id="p_new", email="Dup@example.com", temperature="Hot", tags=["tag_blog"])
+    world.cycle()
+    assert sf.get(lead)["SW_Prospect_Id__c"] == "p_new"
+    assert MalformedItem.objects.filter(backend_id="p_old").exists()
+
+    old["lastVisit"] = None
+    sw.put_activity(
+        id="act_old", prospectId="p_old", type="page_visit", occurredAt="2026-11-26T09:00:00Z"
+    )
+    cycle = world.cycle()
+
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert not MalformedItem.objects.exists()
+    assert Prospect.objects.get(backend_id="p_old").sync_status == SyncStatus.PROCESSED
+    assert held(sf.get(lead)) == expected_people(sf, sw)[lead]
+    assert sf.get(lead)["SW_Prospect_Id__c"] == "p_new"
+    (activity,) = sf.db["SW_Activity__c"].values()
+    assert (activity["SW_Prospect_Id__c"], activity["Lead__c"]) == ("p_old", lead)

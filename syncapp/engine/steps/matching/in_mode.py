@@ -33,6 +33,7 @@ class Plan:
     updates: list  # the records' changes, each with its "Id"
     written: dict  # record id: the fields its update changes
     later: set  # e-mails a later batch's prospect also has
+    taken: set  # e-mails a newer prospect outside the batch owns: nothing of them written
 
 
 class BatchInFlight(NamedTuple):
@@ -117,12 +118,11 @@ class InMode:
             results = future.result() if future else []
             self.commit(batch, plan, results)
 
-    def shared_later(self, prospects):
-        """The e-mails of this batch that a later batch's prospect also has (rare: two
-        prospects, one e-mail): a later batch reads the records this one writes."""
-        if not prospects:
-            return set()
-        return Prospect.objects.pending_emails(
+    def claims(self, prospects):
+        """What the other stored prospects claim of this batch's e-mails (rare: two
+        prospects, one e-mail): a later batch's pending prospect reads the records this one
+        writes; a newer prospect, pending or not, owns them."""
+        return Prospect.objects.email_claims(
             self.side,
             self.ctx.options.max_sync_attempts,
             {p.email_key for p in prospects},
@@ -132,10 +132,14 @@ class InMode:
     def prepare(self, batch, prospects):
         """Read and compare one batch: its `Plan`. Nothing is written here (see `commit`)."""
         batch.examined += len(prospects)
-        # Two prospects with one e-mail would fight over the same records: the newest wins.
+        # Two prospects with one e-mail would fight over the same records: the newest wins,
+        # in this batch and among every stored prospect (an older one may be pending again
+        # while the newer is not: a malformed item read at last, asked for again).
         owner = {}
         for p in sorted(prospects, key=lambda p: p.seq):
             owner[p.email_key] = p
+        claims = self.claims(prospects)
+        taken = {k for k, p in owner.items() if claims.newest.get(k, -1) > p.seq}
         found = defaultdict(list)
         for record in self.sf.query_in(self.soql, sorted(owner)):
             key = (record.get("Email") or "").lower()
@@ -144,6 +148,8 @@ class InMode:
 
         updates, written = [], {}
         for key, prospect in owner.items():
+            if key in taken:
+                continue
             desired = prospect_values(prospect, self.tags, self.score_fields)
             for record in found.get(key, []):
                 diff = changes(record, desired)
@@ -156,7 +162,8 @@ class InMode:
             found=found,
             updates=updates,
             written=written,
-            later=self.shared_later(prospects),
+            later=claims.later,
+            taken=taken,
         )
 
     def commit(self, batch, plan, results):
@@ -180,8 +187,9 @@ class InMode:
         attempts_field = f"{side}_sync_attempts"
         done, failed = [], []
         for prospect in plan.prospects:
-            ours = owner.get(prospect.email_key) is prospect
-            ids = sorted(r["Id"] for r in found.get(prospect.email_key, [])) if ours else []
+            key = prospect.email_key
+            ours = owner.get(key) is prospect and key not in plan.taken
+            ids = sorted(r["Id"] for r in found.get(key, [])) if ours else []
             errors = [outcome[i] for i in ids if outcome.get(i)]
             errors += activities.errors.get(prospect.pk, [])
             if not ours:

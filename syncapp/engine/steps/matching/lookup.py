@@ -64,7 +64,7 @@ class ProspectLookup:
 
     The pending conditions are checked here, not in SQL: filtered there, SQLite walks the
     (sync_status, lifecycle) index over every pending prospect instead (see
-    `ProspectQuerySet.pending_emails`). Values are read with one plain SELECT and converted
+    `ProspectQuerySet.email_claims`). Values are read with one plain SELECT and converted
     here (JSON text or already decoded, naive UTC text or aware date-times), not through
     model instances.
     """
@@ -95,9 +95,10 @@ class ProspectLookup:
             yield self.sql + where, params
 
     def owners(self, keys):
-        """{e-mail key: its pending prospect (`LookedUp`)} (the newest by `seq` where several
-        have it)."""
-        found = {}
+        """{e-mail key: its pending prospect (`LookedUp`)}: the e-mail's newest active
+        prospect by `seq`, where it is pending. (An older prospect pending again, a malformed
+        item read at last, does not take the records of a newer one that is not.)"""
+        found, newest = {}, {}
         keys = sorted(keys)
         visit_text = self.visit_text
         with connection.cursor() as cursor:
@@ -105,6 +106,8 @@ class ProspectLookup:
                 cursor.execute(statement, params)
                 for row in map(_Stored._make, cursor.fetchall()):
                     key = row.email_key
+                    if key and row.lifecycle == Lifecycle.ACTIVE:
+                        newest[key] = max(newest.get(key, -1), row.seq)
                     if not (
                         key
                         and row.lifecycle == Lifecycle.ACTIVE
@@ -129,6 +132,7 @@ class ProspectLookup:
                 row.favorite,
             )
             for key, row in found.items()
+            if row.seq >= newest[key]
         }
 
     def tags_text(self, value):

@@ -23,7 +23,7 @@ from syncapp.engine.steps.matching.writes import (
     mark_processed,
     refresh_snapshots,
 )
-from syncapp.models import MatchScanHit, Prospect
+from syncapp.models import Lifecycle, MatchScanHit, Prospect
 from syncapp.models.mirror import NotWritten, Written
 from syncapp.salesforce import COLLECTION_SIZE, SalesforceError
 
@@ -307,18 +307,27 @@ class ScanMode:
 
     def activity_links(self, rows, ids):
         """The record each prospect's activities link to: its first matched record; for an
-        older prospect whose e-mail a newer one has, the newer one's (as in IN mode)."""
+        older prospect whose e-mail a newer one has, the newer one's (as in IN mode): its hits
+        in this scan, or, when it was not pending, the records it matched before."""
         links = {row.pk: min(ids[row.pk]) if ids.get(row.pk) else None for row in rows}
         orphans = {row.email_key: row.pk for row in rows if links[row.pk] is None}
         if orphans:
             # The hits of the other prospects with these e-mails (the hits table is not
             # indexed by e-mail: that index made every hit's insert dearer).
-            keys = dict(
-                Prospect.objects.filter(email_key__in=list(orphans)).values_list("pk", "email_key")
-            )
+            others = Prospect.objects.filter(
+                email_key__in=list(orphans), lifecycle=Lifecycle.ACTIVE
+            ).values_list("pk", "email_key", "seq", f"matched_{self.side}_ids")
+            keys, newest = {}, {}
+            for pk, key, seq, matched in others:
+                keys[pk] = key
+                if pk != orphans[key] and matched and seq > newest.get(key, (-1, None))[0]:
+                    newest[key] = (seq, matched)
             for owner, rid in MatchScanHit.objects.filter(
                 object=self.obj, prospect_pk__in=list(keys)
             ).values_list("prospect_pk", "record_id"):
                 pk = orphans[keys[owner]]
                 links[pk] = rid if links[pk] is None else min(links[pk], rid)
+            for key, (_, matched) in newest.items():
+                if links[orphans[key]] is None:
+                    links[orphans[key]] = min(matched)
         return links
