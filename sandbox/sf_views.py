@@ -253,10 +253,28 @@ def _session_calls(token):
     return row if row else (None, None)
 
 
-# "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes
-# ... If the URI itself exceeds this limit, the request returns a 414 URI Too Long error"
-# (Salesforce Help, knowledge article 000386264).
+# "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes. A
+# request exceeding this limit returns a 431 Request Header Fields Too Large error. If the URI
+# itself exceeds this limit, the request returns a 414 URI Too Long error" (Salesforce Help,
+# knowledge article 000386264). Both are answered before the API (no API call), by the org's
+# web server, not as Salesforce's JSON errors: the bodies are those real orgs send, as quoted
+# in client libraries' reports (simple-salesforce#271, jsforce#1134 for 414;
+# forcedotcom/cli#63, SFDX-Data-Move-Utility#649 for 431).
 MAX_URI_BYTES = 16_384
+BAD_MESSAGE = "<h1>Bad Message {status}</h1><pre>reason: {reason}</pre>"
+
+
+def _bad_message(status, reason):
+    return HttpResponse(
+        BAD_MESSAGE.format(status=status, reason=reason),
+        status=status,
+        content_type="text/html;charset=iso-8859-1",
+    )
+
+
+def _header_bytes(request):
+    """The request's header lines as sent ("Name: value" and CRLF each)."""
+    return sum(len(f"{name}: {value}\r\n".encode()) for name, value in request.headers.items())
 
 
 def _uri_bytes(request):
@@ -272,10 +290,14 @@ def api(methods):
         @functools.wraps(view)
         def wrapper(request, version=LATEST_VERSION, **kwargs):
             started, cpu_started = time.perf_counter(), time.thread_time()
-            if _uri_bytes(request) > MAX_URI_BYTES:
+            uri = _uri_bytes(request)
+            if uri > MAX_URI_BYTES:
                 # Refused before the API: not an API call, and not Salesforce's JSON errors.
                 runtime.bump({"sf.rejected.URI_TOO_LONG": 1})
-                return HttpResponse("URI Too Long", status=414, content_type="text/plain")
+                return _bad_message(414, "URI Too Long")
+            if uri + _header_bytes(request) > MAX_URI_BYTES:
+                runtime.bump({"sf.rejected.HEADERS_TOO_LARGE": 1})
+                return _bad_message(431, "Request Header Fields Too Large")
             counts = runtime.Counts()
             counts["sf.requests"] += 1
             cfg = runtime.load_settings()

@@ -122,6 +122,13 @@ def classify(exc, what):
             )
         if status >= 500 or status == 429:
             return TransientError(message, code=code, status=status)
+        if status in (414, 431):  # the org's web server answers, in HTML
+            sent = "URI" if status == 414 else "URI and headers"
+            return PermanentError(
+                f"{what}: HTTP {status}: the request's {sent} are over Salesforce's 16,384-byte "
+                "limit (a query travels in the URI: lower SALESFORCE_MAX_QUERY_URI_BYTES).",
+                status=status,
+            )
         return PermanentError(message, code=code, status=status)
     if isinstance(
         exc, (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)

@@ -184,3 +184,21 @@ def test_a_bad_query_is_permanent(sandbox):
     with pytest.raises(PermanentError) as info:
         list(get_client().query("SELECT Nope__c FROM Lead"))
     assert info.value.status == 400
+
+
+def test_a_query_uri_over_the_orgs_limit_is_a_clear_error(sandbox, settings):
+    emails = [f"someone.{i}@example.com" for i in range(2000)]
+    template = "SELECT Id FROM Lead WHERE Email IN ({values})"
+    # The default budget leaves room for the headers: every chunk is answered.
+    assert list(get_client().query_in(template, emails)) == []
+    settings.SALESFORCE_MAX_QUERY_URI_BYTES = 40_000
+    with pytest.raises(PermanentError) as exc:
+        list(get_client().query_in(template, emails))
+    assert exc.value.status == 414
+    assert "over Salesforce's 16,384-byte limit" in str(exc.value)
+    assert "SALESFORCE_MAX_QUERY_URI_BYTES" in str(exc.value)
+    settings.SALESFORCE_MAX_QUERY_URI_BYTES = 16_300  # the URI fits; with the headers it does not
+    with pytest.raises(PermanentError) as exc:
+        list(get_client().query_in(template, emails))
+    assert exc.value.status == 431
+    assert "URI and headers are over" in str(exc.value)

@@ -128,23 +128,45 @@ def test_a_soql_statement_holds_at_most_100000_characters():
     parse(statement[: MAX_STATEMENT - 20].rpartition(",")[0] + ")")
 
 
-def test_a_request_uri_over_16384_bytes_is_414(api, sandbox_url):
-    """Salesforce REST API: "If the URI itself exceeds [16,384 bytes], the request returns a
-    414 URI Too Long error" (not counted as an API call)."""
+def test_a_request_uri_over_16384_bytes_is_414_and_uri_with_headers_over_it_431(api):
+    """Salesforce REST API: "In each REST call, the maximum length for the combined URI and
+    headers is 16,384 bytes. A request exceeding this limit returns a 431 Request Header
+    Fields Too Large error. If the URI itself exceeds this limit, the request returns a 414
+    URI Too Long error" (knowledge article 000386264; neither counted as an API call). The
+    bodies are the org web server's, as real orgs send them (quoted in simple-salesforce#271,
+    jsforce#1134, forcedotcom/cli#63)."""
     head = f"{V}/query?q="
 
     def uri(n, last="x"):
         values = ",".join([f"'a{i}@example.com'" for i in range(n)] + [f"'{last}'"])
         return head + quote(f"SELECT Id FROM Lead WHERE Email IN ({values})", safe="")
 
-    n = 0
-    while len(uri(n + 1)) <= 16_384:
-        n += 1
-    fits = uri(n, "x" * (16_384 - len(uri(n)) + 1))
-    assert len(fits) == 16_384
-    assert api.get(fits).status_code == 200
-    r = api.get(uri(n, "x" * (16_384 - len(uri(n)) + 2)))
-    assert r.status_code == 414
+    def sized(size):
+        n = 0
+        while len(uri(n + 1)) <= size:
+            n += 1
+        made = uri(n, "x" * (size - len(uri(n)) + 1))
+        assert len(made) == size
+        return made
+
+    used = runtime.counter("sf.api_calls")
+    # The URI alone at the limit: with any header at all, URI and headers are over it.
+    r = api.get(sized(16_384))
+    assert (r.status_code, r.text) == (
+        431,
+        "<h1>Bad Message 431</h1><pre>reason: Request Header Fields Too Large</pre>",
+    )
+    r = api.get(sized(16_385))
+    assert (r.status_code, r.text) == (
+        414,
+        "<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>",
+    )
+    assert r.headers["Content-Type"].startswith("text/html")
+    # Well under: a large header is what tips it over.
+    assert api.get(sized(15_000)).status_code == 200
+    r = api.get(sized(15_000), headers={"X-Padding": "p" * 1_400})
+    assert r.status_code == 431
+    assert runtime.counter("sf.api_calls") - used == 1  # the query that answered only
 
 
 def test_an_eleventh_open_cursor_releases_the_oldest(api):
