@@ -551,7 +551,7 @@ def parse(soql):
     if not isinstance(soql, str) or not soql.strip():
         raise malformed("A query string (q) is required")
     if len(soql) > MAX_STATEMENT:
-        raise malformed(
-            f"SOQL statement too long: {len(soql):,} characters; the maximum is {MAX_STATEMENT:,}"
-        )
+        # Salesforce's wording, as an org answered when the limit was 20,000 (quoted in
+        # Illuminated Cloud's issue 466); the SOQL reference names the code, MALFORMED_QUERY.
+        raise malformed(f"SOQL statements can not be longer than {MAX_STATEMENT} characters")
     return Parser(soql).parse()

@@ -114,9 +114,13 @@ def test_and_and_or_need_parentheses_when_mixed():
         parse(soql)
 
 
-def test_a_soql_statement_holds_at_most_100000_characters():
+def test_a_soql_statement_holds_at_most_100000_characters(api):
     """Salesforce Developer Limits: "Maximum length of SOQL statements: 100,000 characters";
-    longer is MALFORMED_QUERY."""
+    SOQL reference: "For SOQL statements that exceed this maximum length, the API returns a
+    MALFORMED_QUERY exception code", with the message "SOQL statements can not be longer than
+    20000 characters" when the limit was 20,000 (quoted in Illuminated Cloud's issue 466).
+    Over REST such a statement never reaches the query resource: its URI is over 16,384
+    bytes, 414 first."""
     head = "SELECT Id FROM Lead WHERE Email IN ("
     values = ",".join(["'a@b.example'"] * 8000)
     statement = head + values + ")"
@@ -124,8 +128,9 @@ def test_a_soql_statement_holds_at_most_100000_characters():
     with pytest.raises(SfApiError) as exc:
         parse(statement)
     assert (exc.value.status, exc.value.code) == (400, "MALFORMED_QUERY")
-    assert "100,000" in exc.value.message
+    assert exc.value.message == "SOQL statements can not be longer than 100000 characters"
     parse(statement[: MAX_STATEMENT - 20].rpartition(",")[0] + ")")
+    assert api.query(statement).status_code == 414
 
 
 def test_a_request_uri_over_16384_bytes_is_414_and_uri_with_headers_over_it_431(api):
