@@ -6,6 +6,7 @@ named model method.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
@@ -118,6 +119,8 @@ def _page_context(request, connect_form=None):
         "history_size": dashboard.HISTORY_SIZE,
         "datasets": datasets(),
         "org_check": org_check_info(),
+        "watcher_minutes": settings.SWSTUDIO_WATCHER_INTERVAL_MINUTES,
+        "liveness_minutes": settings.SWSTUDIO_LIVENESS_INTERVAL_MINUTES,
         # Without one, cycles write tags and temperatures but no score.
         "no_field_mapping": not FieldMapping.objects.exists(),
     }

@@ -223,3 +223,14 @@ def test_the_page_says_when_no_field_mapping_exists(admin_client_sw):
     factories.FieldMappingFactory()
     content = admin_client_sw.get(reverse(PAGE)).content.decode()
     assert 'id="sw-no-field-mapping"' not in content
+
+
+def test_the_schedules_help_gives_the_watcher_and_liveness_intervals(admin_client_sw, settings):
+    text = admin_client_sw.get(reverse(PAGE)).content.decode()
+    assert "then every 60 minutes: it starts the first cycle" in text
+    assert "a liveness check every 1 minute closes a cycle whose worker died" in text
+    settings.SWSTUDIO_WATCHER_INTERVAL_MINUTES = 1
+    settings.SWSTUDIO_LIVENESS_INTERVAL_MINUTES = 2
+    text = admin_client_sw.get(reverse(PAGE)).content.decode()
+    assert "then every 1 minute: it starts" in text
+    assert "a liveness check every 2 minutes closes" in text
