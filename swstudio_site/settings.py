@@ -134,6 +134,13 @@ DATABASES = {
 # new connection (a PostgreSQL handshake, or SQLite's WAL set-up), on the hand-off's path.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits without end for a server that accepts the connection and never answers
+    # (a hung server, a proxy in front of a dead one): a worker, a request or /readyz would
+    # hang with it. `?connect_timeout=` in DATABASE_URL overrides this.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=10)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE makes every atomic block take the
     # write lock when it begins, so two read-then-write transitions on the sync state queue up

@@ -208,3 +208,28 @@ def test_readyz_with_the_orm_broker_is_the_database(outage, settings):
     settings.REDIS_URL = ""
     assert health.broker_up(0.2) is False
     assert Client().get("/readyz").status_code == 503
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="libpq's connect_timeout")
+def test_a_database_server_that_accepts_and_never_answers_is_down_within_connect_timeout(
+    transactional_db, monkeypatch, settings
+):
+    """A server that takes the TCP connection and never answers (a hung server, a proxy in
+    front of a dead one): libpq would wait without end; settings give it connect_timeout
+    (DATABASE_CONNECT_TIMEOUT, 10 s; libpq's least is 2 s)."""
+    assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 10
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        connection.close()
+        monkeypatch.setitem(connection.settings_dict, "HOST", "127.0.0.1")
+        monkeypatch.setitem(connection.settings_dict, "PORT", silent.getsockname()[1])
+        monkeypatch.setitem(connection.settings_dict["OPTIONS"], "connect_timeout", 2)
+        started = time.monotonic()
+        assert health.ready() is False
+        assert time.monotonic() - started < 5
+    finally:
+        connection.close()
+        monkeypatch.undo()
+        silent.close()
