@@ -270,6 +270,8 @@ SWSTUDIO_QUEUED_STALE_AFTER = env.int("SWSTUDIO_QUEUED_STALE_AFTER", default=900
 # minute, and the Notification Settings' thresholds are checked to the minute.
 SWSTUDIO_WATCHER_INTERVAL_MINUTES = env.int("SWSTUDIO_WATCHER_INTERVAL_MINUTES", default=60)
 SWSTUDIO_LIVENESS_INTERVAL_MINUTES = env.int("SWSTUDIO_LIVENESS_INTERVAL_MINUTES", default=1)
+# Days an activity read before its prospect is kept waiting for it (GetProspectPages).
+SWSTUDIO_WAITING_ACTIVITY_DAYS = env.int("SWSTUDIO_WAITING_ACTIVITY_DAYS", default=7)
 
 # Secrets pasted on the Setup page are encrypted with a key derived from this (default:
 # SECRET_KEY). Changing it makes stored secrets unreadable: connect again.

@@ -3,7 +3,7 @@ option was on, in the org and locally."""
 
 from syncapp.engine import clients
 from syncapp.engine.steps.common import chunked
-from syncapp.models import Activity, StudioOptions, SWApexJob
+from syncapp.models import Activity, StudioOptions, SWApexJob, WaitingActivity
 from syncapp.salesforce import SalesforceError
 
 
@@ -54,6 +54,7 @@ def delete_data(dataset):
             "deleted; delete again to go on."
         ) from exc
     deleted += Activity.objects.all().delete()[0]
+    deleted += WaitingActivity.objects.all().delete()[0]
     if failures:
         raise DataDeletionRefused(
             f"{deleted} records deleted; {len(failures)} could not be: {'; '.join(failures[:5])}"

@@ -16,6 +16,7 @@ from .mirror import (
     SyncCursor,
     SyncStatus,
     TagDefinition,
+    WaitingActivity,
 )
 from .options import NotificationSetting, StudioOptions, WorkflowOption
 from .org import OrgStatus
@@ -57,5 +58,6 @@ __all__ = [
     "SWApexJob",
     "SyncState",
     "Trigger",
+    "WaitingActivity",
     "WorkflowOption",
 ]

@@ -338,6 +338,33 @@ class Activity(models.Model):
         return self.lead_synced and self.contact_synced
 
 
+class WaitingActivity(models.Model):
+    """An activity whose prospect is not stored yet: read by GetProspectPages before the
+    prospect's own item was (it appeared after GetProspects read, or its item was malformed
+    and is asked for again). Kept, not skipped: the cursor has moved past it, so it would
+    never be read again. Linked (made an `Activity`) once its prospect is stored; dropped,
+    counted skipped, after SWSTUDIO_WAITING_ACTIVITY_DAYS (a prospect the backend deleted
+    before the sync ever read it)."""
+
+    backend_id = models.CharField("SalesWings id", max_length=80)  # unique: see Meta
+    prospect_backend_id = models.CharField("prospect's SalesWings id", max_length=80)
+    seq = models.PositiveBigIntegerField(default=0)
+    # The activity's fields as GetProspectPages parsed them (`occurred_at` in ISO 8601).
+    data = models.JSONField()
+    noted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "activity waiting for its prospect"
+        verbose_name_plural = "activities waiting for their prospect"
+        constraints = [
+            models.UniqueConstraint(fields=["backend_id"], name="waiting_activity_backend_id"),
+        ]
+        indexes = [models.Index(fields=["prospect_backend_id"], name="waiting_activity_prospect")]
+
+    def __str__(self):
+        return f"{self.backend_id} (prospect {self.prospect_backend_id})"
+
+
 class MappedObject(models.TextChoices):
     LEAD = "Lead"
     CONTACT = "Contact"

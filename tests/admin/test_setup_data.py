@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from syncapp.engine.cycle import start_cycle
-from syncapp.models import Activity
+from syncapp.models import Activity, WaitingActivity
 from syncapp.models.statuses import Trigger
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +27,13 @@ def test_deleting_asks_first_then_reports_the_count(admin_client_sw, activities_
     assert "Yes, delete them" in confirm.content.decode()
     assert len(activities_synced.sf.db["SW_Activity__c"]) == 3  # asking deletes nothing
 
+    # One more kept locally, waiting for its prospect: deleted with the local activities.
+    WaitingActivity.objects.create(backend_id="a_w", prospect_backend_id="p_later", data={})
     response = admin_client_sw.post(url, follow=True)
-    assert any("Deleted 6 records" in str(m) for m in response.context["messages"])
+    assert any("Deleted 7 records" in str(m) for m in response.context["messages"])
     assert activities_synced.sf.db["SW_Activity__c"] == {}
     assert not Activity.objects.exists()
+    assert not WaitingActivity.objects.exists()
 
 
 def test_a_refused_deletion_says_why_and_keeps_the_data(admin_client_sw, activities_synced):

@@ -4,8 +4,10 @@ Full Synchronization (issue 26, point 4)."""
 
 import pytest
 
-from syncapp.models import MalformedItem, StudioOptions
+from syncapp.engine.backend import get_client as sw_client
+from syncapp.models import MalformedItem, StudioOptions, WaitingActivity
 from syncapp.models.statuses import CycleStatus
+from syncapp.salesforce import get_client
 from tests import sandboxcontrol as sandbox_control
 from tests.integration.test_sync_sandbox import assert_org_matches_backend, live  # noqa: F401
 
@@ -44,3 +46,55 @@ def test_after_cycles_with_malformed_items_clean_cycles_converge_without_a_full_
     assert cycle.status == CycleStatus.COMPLETED, cycle.steps
     assert not any(c.full_sync for c in [first, cycle])
     assert_org_matches_backend()
+
+
+def test_with_activity_sync_no_activity_of_a_malformed_prospect_is_lost(live):  # noqa: F811
+    # The seeded world gives every prospect an activity. A prospect whose first item is
+    # malformed is not stored when its activities are read: they wait for it, and reach the
+    # org once its item reads.
+    options = StudioOptions.load()
+    options.activity_sync = True
+    options.save()
+    live.faults(sw_malformed_rate=0.3)
+    try:
+        live()
+        r = sandbox_control.post(
+            f"{live.url}/sandbox/control/churn", params={"size": 40, "seed": 9}, timeout=30
+        )
+        assert r.status_code == 200, r.text
+        live()
+    finally:
+        live.faults(sw_malformed_rate=0.0)
+    assert WaitingActivity.objects.exists() or MalformedItem.objects.exists()
+    cycle = live()
+    if cycle.status != CycleStatus.COMPLETED:
+        cycle = live()
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert not WaitingActivity.objects.exists()
+    org = assert_org_matches_backend()
+
+    emails = {
+        (r["Email"] or "").lower()
+        for obj in ("Lead", "Contact")
+        for r in org.db[obj].values()
+        if not r.get("IsConverted")
+    }
+    matched = {
+        p["id"]
+        for _, p in org.prospect_rows
+        if p["lifecycle"] == "Active" and (p["email"] or "").lower() in emails
+    }
+    sw, since, expected = sw_client(), 0, set()
+    while True:
+        page = sw.activities(since, 1000)
+        expected |= {(a["id"], a["prospectId"]) for a in page.items if a["prospectId"] in matched}
+        if not page.has_more:
+            break
+        since = page.next_since
+    written = {
+        (r["SW_Activity_Id__c"], r["SW_Prospect_Id__c"])
+        for r in get_client().query(
+            "SELECT SW_Activity_Id__c, SW_Prospect_Id__c FROM SW_Activity__c"
+        )
+    }
+    assert expected and written == expected

@@ -7,11 +7,13 @@ repeats at most that much, it never skips a page.
 
 import datetime as dt
 import json
+import logging
 import math
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
+from django.conf import settings
 from django.utils import timezone
 
 from syncapp import bulk
@@ -27,8 +29,11 @@ from syncapp.models import (
     ScoreDefinition,
     SyncCursor,
     TagDefinition,
+    WaitingActivity,
 )
 from syncapp.saleswings.client import MAX_SEQ
+
+log = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s;,'\"]+@[^@\s;,'\"]+\.[^@\s;,'\"]+$")
 TEMPERATURES = {"Hot", "Warm", "Cold"}
@@ -565,13 +570,14 @@ class GetProspectPages(Step):
 
     def run(self, ctx):
         sw = clients.saleswings()
+        total = self.link_waiting(ctx)
+        self.any_waiting = WaitingActivity.objects.exists()
         since = 0 if ctx.full_sync else int(SyncCursor.get(SyncCursor.ACTIVITIES, 0))
         limit = max(1, min(ctx.batch_size, PAGE_LIMIT_MAX))
         # Read-ahead, as in GetProspects: the next page is fetched on a worker thread while
         # this one is stored; only this thread touches the database, and a page fetched ahead
         # is dropped if this one fails to store.
         ahead = ThreadPoolExecutor(1, thread_name_prefix="sw-read-ahead")
-        total = 0
         try:
             future = None
             while True:
@@ -595,6 +601,58 @@ class GetProspectPages(Step):
         bulk.refresh_statistics(Activity, total)
         bulk.refresh_statistics(Prospect, total)
 
+    def link_waiting(self, ctx):
+        """The waiting activities whose prospect is stored now (GetProspects ran): made
+        activities, their prospects queued again. Those waiting past the retention are
+        dropped, counted skipped. Returns the activities linked."""
+        if not WaitingActivity.objects.exists():
+            return 0
+        days = settings.SWSTUDIO_WAITING_ACTIVITY_DAYS
+        expired = WaitingActivity.objects.filter(noted_at__lt=timezone.now() - dt.timedelta(days))
+        if expired.exists():
+            with ctx.batch() as batch, ctx.fenced():
+                dropped, _ = expired.delete()
+                batch.examined += dropped
+                batch.skipped += dropped
+            log.warning(
+                "%s activities dropped: their prospect was not stored within %s days",
+                dropped, days,
+            )  # fmt: skip
+        total, last = 0, 0
+        while True:
+            ctx.check_cancelled()
+            waiting = list(
+                WaitingActivity.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", "prospect_backend_id", "data")[:PAGE_LIMIT_MAX]
+            )
+            if not waiting:
+                return total
+            last = waiting[-1][0]
+            with ctx.batch() as batch, ctx.fenced():
+                ids = sorted({pid for _, pid, _ in waiting})
+                prospects = dict(
+                    bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids)
+                )
+                rows, linked = [], []
+                for pk, prospect_id, data in waiting:
+                    prospect = prospects.get(prospect_id)
+                    if prospect is None:
+                        continue
+                    rows.append(_activity_row(data, prospect))
+                    linked.append(pk)
+                batch.examined += len(waiting)
+                if not rows:
+                    continue
+                # An activity stored since (read again with its prospect) is newer: kept.
+                bulk.insert(Activity, rows, unique=["backend_id"])
+                WaitingActivity.objects.filter(pk__in=linked).delete()
+                Prospect.objects.filter(
+                    pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
+                ).exclude(email_key="").requeue()
+                batch.modified += len(rows)
+                total += len(rows)
+
     def store_page(self, ctx, batch, page, since):
         """Parse and store one page with the cursor past it (one transaction); returns the
         activities stored."""
@@ -608,22 +666,58 @@ class GetProspectPages(Step):
         with ctx.fenced():
             ids = sorted({pid for pid, _ in parsed})
             prospects = dict(bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids))
-            rows = []
+            rows, waiting = [], []
             for prospect_id, fields in parsed:
                 pk = prospects.get(prospect_id)
                 if pk is None:
-                    # Its prospect is gone: GetProspects stored every prospect the backend
-                    # served up to now, and only CleanProspects removes one, once the backend
-                    # merged or deleted it. Nothing to link the activity to; no failure.
-                    batch.skipped += 1
+                    # Its prospect is not stored (yet): it appeared after GetProspects read,
+                    # or its item was malformed and is asked for again, or the backend
+                    # deleted it and CleanProspects dropped it. Kept until it is stored
+                    # (`link_waiting`); the cursor moves past it, so it is not read again.
+                    waiting.append(_waiting_row(prospect_id, fields))
                     continue
                 fields.update(prospect_id=pk, lead_synced=False, contact_synced=False)
                 rows.append(fields)
             # A page carrying an activity twice keeps the last.
             bulk.insert(Activity, rows, unique=["backend_id"], update=ACTIVITY_UPSERT_FIELDS)
+            if waiting:
+                # Noted again (a Full Synchronization), it keeps its first `noted_at`.
+                bulk.insert(
+                    WaitingActivity, waiting, unique=["backend_id"],
+                    update=["prospect_backend_id", "seq", "data"],
+                )  # fmt: skip
+                self.any_waiting = True
+            if rows and self.any_waiting:
+                # Read again with its prospect stored: the waiting copy is older.
+                WaitingActivity.objects.filter(
+                    backend_id__in=[r["backend_id"] for r in rows]
+                ).delete()
             # Their Leads and Contacts get the new activities in this cycle's Match.
             Prospect.objects.filter(
                 pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
             ).exclude(email_key="").requeue()
             SyncCursor.put(SyncCursor.ACTIVITIES, max(page.next_since, since))
         return len(rows)
+
+
+def _waiting_row(prospect_id, fields):
+    """A parsed activity whose prospect is not stored, as a `WaitingActivity` row."""
+    data = dict(fields, occurred_at=fields["occurred_at"].isoformat())
+    return {
+        "backend_id": fields["backend_id"],
+        "prospect_backend_id": prospect_id,
+        "seq": fields["seq"],
+        "data": data,
+        "noted_at": timezone.now(),
+    }
+
+
+def _activity_row(data, prospect_pk):
+    """A waiting activity's `data` as an `Activity` row of its (now stored) prospect."""
+    return dict(
+        data,
+        occurred_at=dt.datetime.fromisoformat(data["occurred_at"]),
+        prospect_id=prospect_pk,
+        lead_synced=False,
+        contact_synced=False,
+    )
