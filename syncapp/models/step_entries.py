@@ -12,8 +12,9 @@ def new_counters():
         "examined": 0,
         "modified": 0,
         "failed": 0,
-        # Records passed over for a reason that is no failure (an activity of a prospect the
-        # backend deleted or merged): they do not make the step Partially_Completed.
+        # Records passed over for a reason that is no failure (an activity whose prospect never
+        # came: the backend deleted or merged it): they do not make the step
+        # Partially_Completed.
         "skipped": 0,
         "errors": [],
         "errors_dropped": 0,

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.conf import settings as django_settings
 from django.db.models import Max
+from django.utils import timezone
 
 from sandbox import seed, sw_views
 from sandbox.models import SwProspect
@@ -23,6 +24,7 @@ from syncapp.models import (
     SWApexJob,
     SyncCursor,
     SyncStatus,
+    WaitingActivity,
 )
 from syncapp.models.statuses import CycleStatus, StepStatus, Trigger
 from syncapp.salesforce import auth, get_client
@@ -346,6 +348,15 @@ def test_activities_of_prospects_the_backend_deleted_or_merged_are_skipped_over_
     options.save()
     cycle = live()
 
+    # Kept waiting for their prospects (nothing tells a removed prospect from a late one),
+    # then, past the retention, dropped and counted skipped: never failed.
+    step = cycle.step("GetProspectPages")
+    assert (step["failed"], step["skipped"], step["errors"]) == (0, 0, [])
+    assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert WaitingActivity.objects.count() == expected
+    WaitingActivity.objects.update(noted_at=timezone.now() - dt.timedelta(days=8))
+    cycle = live()
     step = cycle.step("GetProspectPages")
     assert (step["failed"], step["skipped"], step["errors"]) == (0, expected, [])
     assert cycle.status == CycleStatus.COMPLETED, cycle.steps
+    assert not WaitingActivity.objects.exists()

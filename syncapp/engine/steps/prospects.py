@@ -618,11 +618,16 @@ class GetProspectPages(Step):
                 "%s activities dropped: their prospect was not stored within %s days",
                 dropped, days,
             )  # fmt: skip
+        # Only those whose prospect is stored: one indexed join, however many wait (a Full
+        # Synchronization reads every activity of the prospects the backend removed long ago).
+        linkable = WaitingActivity.objects.filter(
+            prospect_backend_id__in=Prospect.objects.values("backend_id")
+        )
         total, last = 0, 0
         while True:
             ctx.check_cancelled()
             waiting = list(
-                WaitingActivity.objects.filter(pk__gt=last)
+                linkable.filter(pk__gt=last)
                 .order_by("pk")
                 .values_list("pk", "prospect_backend_id", "data")[:PAGE_LIMIT_MAX]
             )
@@ -634,19 +639,15 @@ class GetProspectPages(Step):
                 prospects = dict(
                     bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids)
                 )
-                rows, linked = [], []
-                for pk, prospect_id, data in waiting:
-                    prospect = prospects.get(prospect_id)
-                    if prospect is None:
-                        continue
-                    rows.append(_activity_row(data, prospect))
-                    linked.append(pk)
+                rows = [
+                    _activity_row(data, prospects[pid])
+                    for _, pid, data in waiting
+                    if pid in prospects
+                ]
                 batch.examined += len(waiting)
-                if not rows:
-                    continue
                 # An activity stored since (read again with its prospect) is newer: kept.
                 bulk.insert(Activity, rows, unique=["backend_id"])
-                WaitingActivity.objects.filter(pk__in=linked).delete()
+                WaitingActivity.objects.filter(pk__in=[pk for pk, _, _ in waiting]).delete()
                 Prospect.objects.filter(
                     pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
                 ).exclude(email_key="").requeue()
