@@ -84,17 +84,21 @@ def test_with_activity_sync_no_activity_of_a_malformed_prospect_is_lost(live):  
         for _, p in org.prospect_rows
         if p["lifecycle"] == "Active" and (p["email"] or "").lower() in emails
     }
-    sw, since, expected = sw_client(), 0, set()
+    sw, since, served = sw_client(), 0, set()
     while True:
         page = sw.activities(since, 1000)
-        expected |= {(a["id"], a["prospectId"]) for a in page.items if a["prospectId"] in matched}
+        served |= {(a["id"], a["prospectId"]) for a in page.items}
         if not page.has_more:
             break
         since = page.next_since
+    expected = {(a, p) for a, p in served if p in matched}
     written = {
         (r["SW_Activity_Id__c"], r["SW_Prospect_Id__c"])
         for r in get_client().query(
             "SELECT SW_Activity_Id__c, SW_Prospect_Id__c FROM SW_Activity__c"
         )
     }
-    assert expected and written == expected
+    # Every activity of a matched prospect is in the org; the org holds no other than the
+    # backend's (those of prospects merged or deleted since they were written stay, as
+    # history).
+    assert expected and expected <= written <= served
