@@ -647,7 +647,9 @@ class GetProspectPages(Step):
                 batch.examined += len(waiting)
                 # An activity stored since (read again with its prospect) is newer: kept.
                 bulk.insert(Activity, rows, unique=["backend_id"])
-                WaitingActivity.objects.filter(pk__in=[pk for pk, _, _ in waiting]).delete()
+                WaitingActivity.objects.filter(
+                    pk__in=[pk for pk, pid, _ in waiting if pid in prospects]
+                ).delete()
                 Prospect.objects.filter(
                     pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
                 ).exclude(email_key="").requeue()
