@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from syncapp import bulk
@@ -618,38 +619,30 @@ class GetProspectPages(Step):
                 "%s activities dropped: their prospect was not stored within %s days",
                 dropped, days,
             )  # fmt: skip
-        # Only those whose prospect is stored: one indexed join, however many wait (a Full
-        # Synchronization reads every activity of the prospects the backend removed long ago).
-        linkable = WaitingActivity.objects.filter(
-            prospect_backend_id__in=Prospect.objects.values("backend_id")
-        )
+        # Only those whose prospect is stored, with its primary key: one indexed look-up
+        # each, however many wait (a Full Synchronization reads every activity of the
+        # prospects the backend removed long ago).
+        prospect = Prospect.objects.filter(backend_id=OuterRef("prospect_backend_id"))
+        linkable = WaitingActivity.objects.annotate(
+            prospect_pk=Subquery(prospect.values("pk")[:1])
+        ).filter(prospect_pk__isnull=False)
         total, last = 0, 0
         while True:
             ctx.check_cancelled()
             waiting = list(
                 linkable.filter(pk__gt=last)
                 .order_by("pk")
-                .values_list("pk", "prospect_backend_id", "data")[:PAGE_LIMIT_MAX]
+                .values_list("pk", "prospect_pk", "data")[:PAGE_LIMIT_MAX]
             )
             if not waiting:
                 return total
             last = waiting[-1][0]
             with ctx.batch() as batch, ctx.fenced():
-                ids = sorted({pid for _, pid, _ in waiting})
-                prospects = dict(
-                    bulk.select_by_keys(Prospect, ("backend_id", "id"), "backend_id", ids)
-                )
-                rows = [
-                    _activity_row(data, prospects[pid])
-                    for _, pid, data in waiting
-                    if pid in prospects
-                ]
+                rows = [_activity_row(data, prospect_pk) for _, prospect_pk, data in waiting]
                 batch.examined += len(waiting)
                 # An activity stored since (read again with its prospect) is newer: kept.
                 bulk.insert(Activity, rows, unique=["backend_id"])
-                WaitingActivity.objects.filter(
-                    pk__in=[pk for pk, pid, _ in waiting if pid in prospects]
-                ).delete()
+                WaitingActivity.objects.filter(pk__in=[pk for pk, _, _ in waiting]).delete()
                 Prospect.objects.filter(
                     pk__in={r["prospect_id"] for r in rows}, lifecycle=Lifecycle.ACTIVE
                 ).exclude(email_key="").requeue()
